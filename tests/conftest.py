@@ -1,0 +1,44 @@
+"""Shared fixtures: tiny real stores generated once per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from nk_lightning.data.generation import generate
+from nk_lightning.data.spec import DataConfig, DatasetSpec
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_spec(**overrides) -> DatasetSpec:
+    """A small Darcy spec: g=12 (n=144), k=6, a few samples per split, shards of 4."""
+    kw = dict(pde="darcy", grid=12, k=6, n_train=10, n_val=5, n_test=3, seed=0, samples_per_shard=4)
+    kw.update(overrides)
+    return DatasetSpec(**kw)
+
+
+def make_store(path: Path, workers: int = 1, **overrides) -> str:
+    cfg = DataConfig(spec=tiny_spec(**overrides), out=str(path))
+    generate(cfg, workers=workers, progress=False)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory) -> str:
+    """A complete tiny Darcy store (read-only: do not modify in tests)."""
+    return make_store(tmp_path_factory.mktemp("store") / "darcy.zarr")
+
+
+@pytest.fixture
+def cli_env() -> dict[str, str]:
+    """Environment for running entry points in a subprocess from the repo root."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+PYTHON = sys.executable
