@@ -22,7 +22,7 @@ import scipy.sparse.linalg as spla
 from threadpoolctl import threadpool_limits
 
 from nk_lightning.data import open_dataset
-from nk_lightning.data.generation import generate, sample_rng
+from nk_lightning.data.generation import generate
 from nk_lightning.data.groundtruth import eigen_residuals, smallest_eigenpairs
 from nk_lightning.data.spec import DataConfig, DatasetSpec
 from nk_lightning.pdes import get_pde
@@ -71,17 +71,21 @@ def bench_workers(grid, k, n_samples, reps, tmp):
             generate(DataConfig(spec=spec, out=str(out)), workers=w, progress=False)
             rates[w].append(n_samples / (time.perf_counter() - t))
     r1, r2 = np.median(rates[1]), np.median(rates[2])
-    print(f"workers=1: {r1:.1f} samples/s | workers=2: {r2:.1f} samples/s | ratio x{r2 / r1:.2f}"
-          " (end to end: process start, writing, statistics and consolidation included)")
+    print(
+        f"workers=1: {r1:.1f} samples/s | workers=2: {r2:.1f} samples/s | ratio x{r2 / r1:.2f}"
+        " (end to end: process start, writing, statistics and consolidation included)"
+    )
     return Path(tmp) / "w1.zarr", spec
 
 
 def bench_store(path, spec, reps=50):
     print("== store")
     total = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
-    print(f"size on disk: {total / spec.n_train / 2**10:.1f} KiB per sample "
-          f"(g={spec.grid}, k={spec.k}; raw float32 eigvecs alone are "
-          f"{4 * spec.n * spec.k / 2**10:.1f} KiB)")
+    print(
+        f"size on disk: {total / spec.n_train / 2**10:.1f} KiB per sample "
+        f"(g={spec.grid}, k={spec.k}; raw float32 eigvecs alone are "
+        f"{4 * spec.n * spec.k / 2**10:.1f} KiB)"
+    )
     ds = open_dataset(str(path))
     arr = ds.split("train")
     rng = np.random.default_rng(0)
@@ -99,7 +103,10 @@ def bench_store(path, spec, reps=50):
         t = time.perf_counter()
         arr.coef[0:S], arr.eigvecs[0:S]
         times.append((time.perf_counter() - t) / S)
-    print(f"read a whole shard of {S} (coef, eigvecs): median {np.median(times) * 1e3:.2f} ms per sample")
+    print(
+        f"read a whole shard of {S} (coef, eigvecs): "
+        f"median {np.median(times) * 1e3:.2f} ms per sample"
+    )
 
 
 def main():
@@ -108,7 +115,12 @@ def main():
     p.add_argument("--samples", type=int, default=5)
     p.add_argument("--k", type=int, default=20)
     p.add_argument("--worker-grid", type=int, default=64)
-    p.add_argument("--worker-samples", type=int, default=928, help="default: the size of configs/data/darcy_g64.yaml")
+    p.add_argument(
+        "--worker-samples",
+        type=int,
+        default=928,
+        help="default: the size of configs/data/darcy_g64.yaml",
+    )
     p.add_argument("--reps", type=int, default=3)
     args = p.parse_args()
     with threadpool_limits(limits=1):

@@ -46,7 +46,8 @@ class DatasetSpec:
     pde_params : dict
         Generator parameter overrides (e.g. ``alpha``, ``tau``); defaults come from the family.
     samples_per_shard : int or None
-        Samples per Zarr shard (the unit a writer owns); ``None`` picks at most 32 samples and about 64 MiB per shard.
+        Samples per Zarr shard (the unit a writer owns); ``None`` picks at most 32 samples
+        and about 64 MiB per shard.
     eig_tol : float
         ARPACK tolerance (0 = machine precision).
     """
