@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m nk_lightning.generate --config configs/data/darcy_g64.yaml
+	$(PY) -m nk_lightning.fit
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -8,6 +8,7 @@ workers, the ``--shard`` split across jobs, or the interruptions and resumptions
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from .store import (
     write_shard,
 )
 
-__all__ = ["generate", "compute_sample", "GenerationReport", "parse_shard"]
+__all__ = ["generate", "ensure_dataset", "compute_sample", "GenerationReport", "parse_shard"]
 
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
 
@@ -277,3 +278,76 @@ def _drain(queue: Any, bar: tqdm) -> None:
 
 def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _launch_rank() -> int:
+    """Global rank from the launcher's environment (torchrun, SLURM), 0 if none."""
+    for var in ("RANK", "SLURM_PROCID"):
+        if var in os.environ:
+            return int(os.environ[var])
+    return 0
+
+
+def ensure_dataset(
+    cfg: DataConfig,
+    *,
+    allow_generate: bool = True,
+    progress: bool = True,
+    poll_seconds: float = 5.0,
+    timeout: float = 24 * 3600.0,
+):
+    """Return the complete store described by ``cfg``, generating (or finishing) it if needed.
+
+    A complete store generated with other parameters is an error, never silently replaced.
+    Under a multi-process launcher (torchrun, SLURM) only global rank 0 generates; the others
+    wait for the store to be complete.
+
+    Raises
+    ------
+    StoreError
+        Missing or incomplete store with ``allow_generate=False``; a store of other parameters;
+        a foreign path.
+    """
+    from ..errors import StoreError
+    from .store import open_dataset
+
+    def matching():
+        store = open_dataset(cfg.out)
+        if store.attrs.get("spec") != cfg.spec.identity():
+            raise StoreError(
+                f"store {cfg.out!r} does not match its data config "
+                f"({_describe(store.attrs.get('spec', {}), cfg.spec.identity())}); regenerate it "
+                "with python -m nk_lightning.generate --overwrite or point data.path elsewhere"
+            )
+        return store
+
+    try:
+        return matching()
+    except StoreError as err:
+        message = str(err)
+        if "does not exist" not in message and "incomplete" not in message:
+            raise
+        if not allow_generate:
+            raise StoreError(
+                f"dataset {cfg.out!r} is missing or incomplete and generation is disabled "
+                f"(data.generate=false); run: python -m nk_lightning.generate --out {cfg.out} ..."
+            ) from None
+    if _launch_rank() != 0:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            time.sleep(poll_seconds)
+            try:
+                return matching()
+            except StoreError as err:
+                if "does not exist" not in str(err) and "incomplete" not in str(err):
+                    raise
+        raise StoreError(f"timed out waiting for rank 0 to generate {cfg.out!r}")
+    generate(cfg, progress=progress)
+    return matching()
+
+
+def _describe(old: dict, new: dict) -> str:
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            return f"{key}: stored {old.get(key)!r}, config {new.get(key)!r}"
+    return "no difference"

@@ -1,0 +1,5 @@
+"""Lightning callbacks."""
+
+from .progress import ProgressBar
+
+__all__ = ["ProgressBar"]
