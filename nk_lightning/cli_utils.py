@@ -14,7 +14,7 @@ __all__ = ["OneLineParser", "run_main", "fail"]
 
 def fail(prog: str, message: str, code: int = 2) -> NoReturn:
     """Print ``prog: error: message`` on one line to stderr and exit."""
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    print(f"{prog}: error: {' '.join(str(message).split())}", file=sys.stderr)
     raise SystemExit(code)
 
 

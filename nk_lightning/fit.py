@@ -30,6 +30,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningCLI, SaveConfigCallback
 from pytorch_lightning.loggers import WandbLogger
 
+from .callbacks import SolverSpeedupCallback
 from .cli_utils import fail, run_main
 from .data.datamodule import SubspaceDataModule
 from .data.generation import ensure_dataset
@@ -95,6 +96,7 @@ class NKCLI(LightningCLI):
             default="runs",
             help="logger output goes to <log_dir>/<run_name>/",
         )
+        parser.add_lightning_class_args(SolverSpeedupCallback, "speedup")
         for source, target in (
             ("data.n_vectors", "model.n_vectors"),
             ("data.in_channels", "model.in_channels"),
@@ -189,6 +191,21 @@ def _summary(cli: NKCLI, seconds: float) -> str:
     if ckpt is not None:
         parts.append(f"best checkpoint: {ckpt.best_model_path or '-'}")
         parts.append(f"last checkpoint: {ckpt.last_model_path or '-'}")
+    for cb in trainer.callbacks:
+        if isinstance(cb, SolverSpeedupCallback) and cb.enabled and cb.history:
+            last = cb.history[-1]["metrics"]
+            nk = {k.split("/")[-1]: v for k, v in last.items() if k.startswith("speedup/neurkitt/")}
+            if nk:
+                parts.append(
+                    "solver speedup of the last evaluation (neurkitt vs gmres, "
+                    f"{cb.settings.preconditioners[0]}, {cb.settings.tolerances[0]:.0e}): "
+                    f"iterations x{nk.get('iterations', float('nan')):.2f}, "
+                    f"time x{nk.get('time', float('nan')):.2f}"
+                )
+            parts.append(
+                f"solver speedup callback: {cb.seconds:.1f} s "
+                f"({100 * cb.seconds / max(seconds, 1e-9):.1f}% of the run)"
+            )
     for logger in trainer.loggers:
         parts.append(f"logs: {logger.save_dir} ({type(logger).__name__})")
     return "\n  ".join(parts)

@@ -42,3 +42,66 @@ def cli_env() -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, tiny_store) -> str:
+    """A checkpoint trained for 2 tiny epochs on the tiny store (CSV logger, CPU)."""
+    import yaml
+
+    from nk_lightning.fit import main
+
+    tmp = tmp_path_factory.mktemp("ckpt")
+    cfg = tmp / "data.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "pde": "darcy",
+                "grid": 12,
+                "k": 6,
+                "n_train": 10,
+                "n_val": 5,
+                "n_test": 3,
+                "seed": 0,
+                "samples_per_shard": 4,
+                "out": tiny_store,
+            }
+        )
+    )
+    old = os.getcwd()
+    saved = {k: os.environ.get(k) for k in ("WANDB_MODE", "NK_RUN_NAME")}
+    os.environ["WANDB_MODE"] = "disabled"
+    os.environ.pop("NK_RUN_NAME", None)
+    os.chdir(tmp)
+    try:
+        assert (
+            main(
+                [
+                    "--data.config",
+                    str(cfg),
+                    "--model.width",
+                    "8",
+                    "--model.n_modes",
+                    "4",
+                    "--model.n_layers",
+                    "2",
+                    "--data.batch_size",
+                    "4",
+                    "--trainer.max_epochs",
+                    "2",
+                    "--trainer.enable_progress_bar",
+                    "false",
+                    "--run_name",
+                    "tiny",
+                ]
+            )
+            == 0
+        )
+    finally:
+        os.chdir(old)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return str(tmp / "checkpoints" / "tiny" / "last.ckpt")

@@ -67,10 +67,22 @@ def principal_angles(Q: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     torch.Tensor
-        Shape ``(B, min(k, K))``, float64, radians in ``[0, pi/2]``, ascending.
+        Shape ``(B, min(k, K))``, float64, radians in ``[0, pi/2]``, ascending; NaN for a
+        sample whose input contains NaN or Inf.
     """
     if Q.ndim != 3 or V.ndim != 3 or Q.shape[:2] != V.shape[:2]:
         raise ValueError(f"expected (batch, n, k) tensors, got {tuple(Q.shape)}, {tuple(V.shape)}")
+    finite = torch.isfinite(Q).all(dim=(1, 2)) & torch.isfinite(V).all(dim=(1, 2))
+    if not bool(finite.all()):
+        out = torch.full(
+            (Q.shape[0], min(Q.shape[-1], V.shape[-1])),
+            float("nan"),
+            dtype=torch.float64,
+            device=Q.device,
+        )
+        if bool(finite.any()):
+            out[finite] = principal_angles(Q[finite], V[finite])
+        return out
     Qa = torch.linalg.qr(Q.detach().double()).Q
     Qb = torch.linalg.qr(V.detach().double()).Q
     if Qa.shape[-1] < Qb.shape[-1]:

@@ -11,6 +11,7 @@ from .gcrodr import gcrodr
 from .gmres import gmres
 from .preconditioners import PRECONDITIONERS, Preconditioner, make_preconditioner
 from .result import SolveResult
+from .warmup import warmup
 
 __all__ = [
     "PRECONDITIONERS",
@@ -19,4 +20,5 @@ __all__ = [
     "gcrodr",
     "gmres",
     "make_preconditioner",
+    "warmup",
 ]
