@@ -27,7 +27,7 @@ from .data.spec import load_data_config
 from .data.store import open_dataset
 from .errors import ConfigError
 from .evaluation.cases import EvalSettings
-from .evaluation.methods import METHODS, MethodContext
+from .evaluation.methods import METHODS, NEEDS_SOLUTION, MethodContext
 from .evaluation.pipeline import (
     DEFAULT_METHODS,
     PAPER_PRECONDITIONERS,
@@ -45,6 +45,10 @@ PROG = "python -m nk_lightning.evaluate"
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("--ckpt", required=True, help="checkpoint of python -m nk_lightning.fit")
+    p.add_argument(
+        "--solution-ckpt",
+        help="SolutionModule checkpoint for warmstart, neurkitt+warmstart, direct_nn",
+    )
     p.add_argument("--data", help="data YAML or store path/URL (default: the training store)")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--out", help="output folder (default outputs/eval_<run>_<split>_<time>)")
@@ -92,11 +96,19 @@ def main(argv: list[str] | None = None) -> int:
             validate_settings(settings)
         except ValueError as err:
             raise ConfigError(str(err)) from None
+        needs_x = sorted(set(settings.methods) & NEEDS_SOLUTION)
+        if needs_x and not args.solution_ckpt:
+            raise ConfigError(f"methods {needs_x} need a solution network: pass --solution-ckpt")
         if args.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {args.workers}")
         if args.max_systems is not None and args.max_systems < 1:
             raise ConfigError(f"--max-systems must be >= 1, got {args.max_systems}")
-        from .evaluation.predict import check_compatible, load_checkpoint, predict_subspaces
+        from .evaluation.predict import (
+            check_compatible,
+            load_checkpoint,
+            predict_solutions,
+            predict_subspaces,
+        )
         from .metrics import principal_angles
 
         module = load_checkpoint(args.ckpt)
@@ -129,6 +141,21 @@ def main(argv: list[str] | None = None) -> int:
             U_pca = pca_basis(store, k)
         settings.histories_for = indices[0]
         cases = build_cases(store, args.split, indices, U_pred, latency, k)
+        solution_meta = None
+        if args.solution_ckpt:
+            sol = load_checkpoint(args.solution_ckpt, kind="solution")
+            check_compatible(sol, store, kind="solution")
+            b_all = np.stack([c.b for c in cases])
+            x_pred, x_latency = predict_solutions(sol, coef, b_all)
+            for case, x, t in zip(cases, x_pred, x_latency, strict=True):
+                case.extras["x_pred"], case.extras["x_inference_time"] = x, float(t)
+                if split.x is not None:
+                    case.extras["x_true"] = np.asarray(split.x[case.index])
+            solution_meta = {
+                "path": str(Path(args.solution_ckpt).resolve()),
+                "loss": sol.hparams.loss,
+                "latency_median_s": float(np.median(x_latency)),
+            }
         ctx = MethodContext(restart=settings.restart, k=k, U_pca=U_pca)
         records = run_cases(
             cases, settings, ctx, workers=args.workers, progress=not args.no_progress
@@ -155,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                 "blocks": settings.blocks,
                 "workers": args.workers,
             },
+            solution_network=solution_meta,
             inference={
                 "latency_median_s": float(np.median(latency)),
                 "principal_angle_mean": float(np.nanmean(angles)),

@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytorch_lightning as pl
 from jsonargparse import ArgumentError, Namespace
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningCLI, SaveConfigCallback
@@ -35,7 +36,6 @@ from .cli_utils import fail, run_main
 from .data.datamodule import SubspaceDataModule
 from .data.generation import ensure_dataset
 from .data.spec import load_data_config
-from .tasks import SubspaceModule
 
 PROG = "python -m nk_lightning.fit"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +104,9 @@ class NKCLI(LightningCLI):
             ("data.input_stats", "model.input_stats"),
             ("data.info", "model.data_info"),
         ):
-            parser.link_arguments(source, target, apply_on="instantiate")
+            parser.link_arguments(
+                source, target.replace("model.", "model.init_args."), apply_on="instantiate"
+            )
 
     def before_instantiate_classes(self) -> None:
         cfg = self.config
@@ -180,14 +182,11 @@ def _read_checkpoint_meta(path: str) -> dict[str, Any]:
 def _summary(cli: NKCLI, seconds: float) -> str:
     model, trainer = cli.model, cli.trainer
     ckpt = trainer.checkpoint_callback
-    best = model.best
     minutes, secs = divmod(int(round(seconds)), 60)
     parts = [f"{PROG} finished in {minutes}m{secs:02d}s ({trainer.current_epoch} epochs)"]
+    best = model.best_summary() if hasattr(model, "best_summary") else ""
     if best:
-        parts.append(
-            f"best val principal angle: mean {best['principal_angle_mean']:.4f} rad, "
-            f"max {best['principal_angle_max']:.4f} rad (epoch {best['epoch']})"
-        )
+        parts.append(best)
     if ckpt is not None:
         parts.append(f"best checkpoint: {ckpt.best_model_path or '-'}")
         parts.append(f"last checkpoint: {ckpt.last_model_path or '-'}")
@@ -218,8 +217,9 @@ def main(args: list[str] | None = None) -> int:
     def body() -> int:
         try:
             cli = NKCLI(
-                SubspaceModule,
+                pl.LightningModule,
                 SubspaceDataModule,
+                subclass_mode_model=True,
                 run=False,
                 args=args,
                 save_config_callback=ConfigToLogger,

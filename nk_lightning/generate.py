@@ -43,6 +43,12 @@ def build_parser() -> OneLineParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--rhs", help="right-hand side: ones (paper) or random")
     p.add_argument("--samples-per-shard", type=int, dest="samples_per_shard")
+    p.add_argument(
+        "--solutions",
+        action="store_true",
+        default=None,
+        help="also store the exact solutions x = A^-1 b (solution-learning baselines)",
+    )
     p.add_argument("--out", help="store path or fsspec URL")
     p.add_argument("--workers", type=int, help="generator processes")
     p.add_argument("--shard", help="i/N: generate only part i of N (multi-machine jobs)")
@@ -71,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             rhs=args.rhs,
             samples_per_shard=args.samples_per_shard,
+            solutions=args.solutions,
             out=args.out,
             workers=args.workers,
         )

@@ -72,8 +72,9 @@ def test_fit_end_to_end_writes_checkpoints_logs_and_summary(workdir, capsys):
     runs = list((tmp / "runs" / "smoke" / "wandb").glob("offline-run-*"))
     assert len(runs) == 1 and list(runs[0].glob("run-*.wandb"))
     config = yaml.safe_load((tmp / "runs" / "smoke" / "config.yaml").read_text())
-    assert config["model"]["width"] == 8 and config["data"]["config"] == cfg
-    assert "n_vectors" not in config["model"]  # linked from the data at instantiation
+    assert config["model"]["class_path"] == "nk_lightning.tasks.SubspaceModule"
+    assert config["model"]["init_args"]["width"] == 8 and config["data"]["config"] == cfg
+    assert "n_vectors" not in config["model"]["init_args"]  # linked from the data
     # the checkpoint alone rebuilds the model, input normalisation included
     ckpt = torch.load(tmp / "checkpoints" / "smoke" / "last.ckpt", weights_only=True)
     hp = ckpt["hyper_parameters"]
@@ -176,7 +177,7 @@ def test_print_config(workdir, capsys):
         main(["--data.config", cfg, "--model.width", "24", "--print_config"])
     assert info.value.code == 0
     printed = yaml.safe_load(capsys.readouterr().out)
-    assert printed["model"]["width"] == 24 and printed["seed_everything"] == 0
+    assert printed["model"]["init_args"]["width"] == 24 and printed["seed_everything"] == 0
 
 
 def _last_logged(path: Path, key: str) -> float:

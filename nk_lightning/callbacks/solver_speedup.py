@@ -12,7 +12,7 @@ import pytorch_lightning as pl
 import torch
 import torch.distributed as dist
 from pytorch_lightning.loggers import WandbLogger
-from pytorch_lightning.utilities import rank_zero_only
+from pytorch_lightning.utilities import rank_zero_info, rank_zero_only
 
 from ..evaluation.cases import EvalSettings
 from ..evaluation.methods import MethodContext
@@ -91,6 +91,14 @@ class SolverSpeedupCallback(pl.Callback):
     # -- setup ---------------------------------------------------------------------------------
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        from ..tasks import SubspaceModule
+
+        if self.enabled and not isinstance(pl_module, SubspaceModule):
+            rank_zero_info(
+                f"{type(self).__name__}: {type(pl_module).__name__} predicts no "
+                "subspace; the solver speedup evaluation is off"
+            )
+            self.enabled = False
         if not self.enabled or stage != "fit" or self._cases is not None:
             return
         dm = trainer.datamodule

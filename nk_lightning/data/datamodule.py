@@ -48,6 +48,10 @@ class SubspaceDataModule(pl.LightningDataModule):
         Generate the store if it is missing.
     seed : int
         Shuffling seed (combined with the epoch).
+    with_solutions : bool
+        Batches also carry the exact solutions ``x`` (solution learning, supervised).
+    with_systems : bool
+        Batches also carry ``A_data`` and ``b`` (solution learning with the residual loss).
     """
 
     def __init__(
@@ -62,6 +66,8 @@ class SubspaceDataModule(pl.LightningDataModule):
         persistent_workers: bool = True,
         generate: bool = True,
         seed: int = 0,
+        with_solutions: bool = False,
+        with_systems: bool = False,
     ) -> None:
         super().__init__()
         self.data_config = load_data_config(config, out=path)
@@ -83,6 +89,13 @@ class SubspaceDataModule(pl.LightningDataModule):
         self.persistent_workers = persistent_workers and num_workers > 0
         self.generate = generate
         self.seed = seed
+        self.with_solutions = with_solutions
+        self.with_systems = with_systems
+        if with_solutions and not spec.solutions:
+            raise ConfigError(
+                f"data.with_solutions needs a store generated with solutions: true "
+                f"({config!r} has none)"
+            )
         self._n_vectors = n_vectors or spec.k
         self.datasets: dict[str, SubspaceDataset] = {}
 
@@ -147,7 +160,13 @@ class SubspaceDataModule(pl.LightningDataModule):
         self.store  # noqa: B018  (validates the store)
         for split in ("train", "val", "test"):
             if split not in self.datasets and self.spec.split_size(split) > 0:
-                self.datasets[split] = SubspaceDataset(self.store_path, split, self.n_vectors)
+                self.datasets[split] = SubspaceDataset(
+                    self.store_path,
+                    split,
+                    self.n_vectors,
+                    with_systems=self.with_systems,
+                    with_solutions=self.with_solutions,
+                )
 
     def _loader(self, split: str, train: bool) -> DataLoader:
         if split not in self.datasets:

@@ -33,11 +33,21 @@ class SubspaceDataset(Dataset):
         Eigenvectors returned per sample (the first ``n_vectors`` of the stored ``k``).
     with_systems : bool
         Also return the matrix values ``A_data (nnz,)`` and ``b (n,)`` (float64).
+    with_solutions : bool
+        Also return the exact solution ``x (n,)`` (float64; the store must have them).
     """
 
-    def __init__(self, path: str, split: str, n_vectors: int, with_systems: bool = False):
+    def __init__(
+        self,
+        path: str,
+        split: str,
+        n_vectors: int,
+        with_systems: bool = False,
+        with_solutions: bool = False,
+    ):
         self.path, self.split, self.n_vectors = path, split, n_vectors
         self.with_systems = with_systems
+        self.with_solutions = with_solutions
         self._arrays: SplitArrays | None = None
         self._pid: int | None = None
         arrays = self.arrays
@@ -80,6 +90,10 @@ class SubspaceDataset(Dataset):
             if self.with_systems:
                 block["A_data"] = arrays.A_data[lo:hi]
                 block["b"] = arrays.b[lo:hi]
+            if self.with_solutions:
+                if arrays.x is None:
+                    raise ValueError(f"store {self.path!r} has no exact solutions")
+                block["x"] = arrays.x[lo:hi]
             for p in positions:
                 row = int(idx[p]) - lo
                 sample = {

@@ -19,9 +19,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from ..errors import ConfigError
+from ..errors import ConfigError, GroundTruthError
 from ..pdes import get_pde, grid_pattern
-from .groundtruth import smallest_eigenpairs
+from .groundtruth import factorize, smallest_eigenpairs
 from .spec import SPLITS, DataConfig, DatasetSpec
 from .store import (
     finalize_store,
@@ -49,7 +49,8 @@ def compute_sample(spec: DatasetSpec, split: str, index: int) -> dict[str, np.nd
     -------
     dict
         ``coef (C, g, g) float32``, ``eigvecs (n, k) float32``, ``eigvals (k,) float64``,
-        ``A_data (nnz,) float64``, ``b (n,) float64``, ``eig_residual () float64``.
+        ``A_data (nnz,) float64``, ``b (n,) float64``, ``eig_residual () float64`` and, if
+        ``spec.solutions``, ``x (n,) float64`` with ``||A x - b|| <= 1e-10 ||b||``.
     """
     rng = sample_rng(spec, split, index)
     system = get_pde(spec.pde).sample(rng, spec.grid, spec.pde_params)
@@ -57,9 +58,11 @@ def compute_sample(spec: DatasetSpec, split: str, index: int) -> dict[str, np.nd
     A = system.A
     assert np.array_equal(A.indptr, indptr) and np.array_equal(A.indices, indices)
     v0 = rng.standard_normal(spec.n)
-    eig = smallest_eigenpairs(A, spec.k, v0=v0, tol=spec.eig_tol, label=f"{split} sample {index}")
+    label = f"{split} sample {index}"
+    lu = factorize(A, label)
+    eig = smallest_eigenpairs(A, spec.k, lu=lu, v0=v0, tol=spec.eig_tol, label=label)
     b = np.ones(spec.n) if spec.rhs == "ones" else rng.standard_normal(spec.n)
-    return {
+    out = {
         "coef": system.coef,
         "eigvecs": eig.eigvecs.astype(np.float32),
         "eigvals": eig.eigvals,
@@ -67,6 +70,13 @@ def compute_sample(spec: DatasetSpec, split: str, index: int) -> dict[str, np.nd
         "b": b,
         "eig_residual": np.float64(eig.residual),
     }
+    if spec.solutions:
+        x = lu.solve(b)
+        residual = np.linalg.norm(A @ x - b) / np.linalg.norm(b)
+        if not residual <= 1e-10:
+            raise GroundTruthError(f"{label}: exact solution has relative residual {residual:.2e}")
+        out["x"] = x
+    return out
 
 
 # -- worker side -------------------------------------------------------------------------------

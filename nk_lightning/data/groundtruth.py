@@ -10,7 +10,7 @@ import scipy.sparse.linalg as spla
 
 from ..errors import GroundTruthError
 
-__all__ = ["EigenResult", "smallest_eigenpairs", "eigen_residuals", "RESIDUAL_LIMIT"]
+__all__ = ["EigenResult", "factorize", "smallest_eigenpairs", "eigen_residuals", "RESIDUAL_LIMIT"]
 
 RESIDUAL_LIMIT = 1e-8
 """Largest accepted relative eigen-residual ``||A v - lam v|| / (|lam| ||v||)``."""
@@ -45,10 +45,32 @@ def eigen_residuals(A: sp.sparray, eigvals: np.ndarray, eigvecs: np.ndarray) -> 
     return np.linalg.norm(R, axis=0) / (np.abs(eigvals) * np.linalg.norm(eigvecs, axis=0))
 
 
+def factorize(A: sp.sparray, label: str = "matrix") -> spla.SuperLU:
+    """Symmetric fill-reducing sparse LU of ``A``: SuperLU with the minimum degree ordering of
+    ``A^T + A`` and diagonal pivoting (``SymmetricMode``), so the factors keep the symmetric
+    structure. Reused for all shift-invert solves and for the exact solution.
+
+    Raises
+    ------
+    GroundTruthError
+        ``A`` is singular.
+    """
+    try:
+        return spla.splu(
+            sp.csc_matrix(A),
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.0,
+            options={"SymmetricMode": True},
+        )
+    except RuntimeError as err:  # SuperLU: "Factor is exactly singular"
+        raise GroundTruthError(f"{label}: factorisation failed ({err})") from None
+
+
 def smallest_eigenpairs(
     A: sp.sparray,
     k: int,
     *,
+    lu: spla.SuperLU | None = None,
     v0: np.ndarray | None = None,
     tol: float = 0.0,
     residual_limit: float = RESIDUAL_LIMIT,
@@ -67,6 +89,8 @@ def smallest_eigenpairs(
         Shape ``(n, n)``, symmetric positive definite.
     k : int
         Number of eigenpairs, ``1 <= k < n``.
+    lu : scipy.sparse.linalg.SuperLU, optional
+        A factorisation of ``A`` from :func:`factorize` (computed here if not given).
     v0 : numpy.ndarray, optional
         Lanczos start vector, shape ``(n,)``. Pass one derived from the sample's seed to make
         the result independent of what else ran in the process (ARPACK's default start vector
@@ -100,15 +124,8 @@ def smallest_eigenpairs(
     n = A.shape[0]
     if not 1 <= k < n:
         raise ValueError(f"k must satisfy 1 <= k < n = {n}, got {k!r}")
-    try:
-        lu = spla.splu(
-            sp.csc_matrix(A),
-            permc_spec="MMD_AT_PLUS_A",
-            diag_pivot_thresh=0.0,
-            options={"SymmetricMode": True},
-        )
-    except RuntimeError as err:  # SuperLU: "Factor is exactly singular"
-        raise GroundTruthError(f"{label}: factorisation failed ({err})") from None
+    if lu is None:
+        lu = factorize(A, label)
     n_solves = 0
 
     def solve(x: np.ndarray) -> np.ndarray:

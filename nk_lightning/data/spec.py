@@ -50,6 +50,9 @@ class DatasetSpec:
         and about 64 MiB per shard.
     eig_tol : float
         ARPACK tolerance (0 = machine precision).
+    solutions : bool
+        Also store the exact solution ``x = A^{-1} b`` of every system (for solution-learning
+        baselines), from the same factorisation.
     """
 
     pde: str
@@ -63,6 +66,7 @@ class DatasetSpec:
     pde_params: dict[str, float] = field(default_factory=dict)
     samples_per_shard: int | None = None
     eig_tol: float = 0.0
+    solutions: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -90,7 +94,12 @@ class DatasetSpec:
         """Samples per shard (resolved)."""
         if self.samples_per_shard is not None:
             return self.samples_per_shard
-        per_sample = 4 * self.n * self.k + 8 * (self.nnz + self.n) + 4 * self.n * len(self.channels)
+        per_sample = (
+            4 * self.n * self.k
+            + 8 * (self.nnz + self.n)
+            + 4 * self.n * len(self.channels)
+            + 8 * self.n * self.solutions
+        )
         return int(min(32, max(1, SHARD_TARGET_BYTES // per_sample)))
 
     def resolved_params(self) -> dict[str, float]:
@@ -103,6 +112,8 @@ class DatasetSpec:
         d["pde_params"] = self.resolved_params()
         d["samples_per_shard"] = self.shard_size()
         d["eig_tol"] = float(self.eig_tol)
+        if not self.solutions:  # stores made before the option existed keep their identity
+            d.pop("solutions")
         return d
 
     def validate(self) -> None:
@@ -122,6 +133,8 @@ class DatasetSpec:
             raise ConfigError(f"unknown rhs {self.rhs!r}; choose one of {list(RHS_KINDS)}")
         if self.samples_per_shard is not None:
             _check_int("samples_per_shard", self.samples_per_shard, minimum=1)
+        if not isinstance(self.solutions, bool):
+            raise ConfigError(f"solutions must be true or false, got {self.solutions!r}")
         if not isinstance(self.eig_tol, int | float) or not 0 <= self.eig_tol < 1e-6:
             raise ConfigError(f"eig_tol must be in [0, 1e-6), got {self.eig_tol!r}")
         try:

@@ -13,6 +13,7 @@ Layout (``N`` samples in a split, ``C`` input channels, ``n = g^2``, ``k`` eigen
         eigvals    (N, k)       float64   ascending
         A_data     (N, nnz)     float64   CSR values (pattern above)
         b          (N, n)       float64   right-hand sides
+        x          (N, n)       float64   exact solutions (only if generated with solutions)
         eig_residual (N,)       float64   largest relative eigen-residual of the sample
         shard_done (n_shards,)  uint8     1 once every array of that shard is written
 
@@ -65,7 +66,7 @@ def _is_url(path: str) -> bool:
 def _array_schema(spec: DatasetSpec) -> dict[str, tuple[tuple[int, ...], str]]:
     """Per-sample shape and dtype of each sample array."""
     g, n, k, C = spec.grid, spec.n, spec.k, len(spec.channels)
-    return {
+    schema = {
         "coef": ((C, g, g), "float32"),
         "eigvecs": ((n, k), "float32"),
         "eigvals": ((k,), "float64"),
@@ -73,6 +74,9 @@ def _array_schema(spec: DatasetSpec) -> dict[str, tuple[tuple[int, ...], str]]:
         "b": ((n,), "float64"),
         "eig_residual": ((), "float64"),
     }
+    if spec.solutions:
+        schema["x"] = ((n,), "float64")
+    return schema
 
 
 def n_shards(spec: DatasetSpec, split: str) -> int:
@@ -229,7 +233,7 @@ def write_shard(
     """
     start, stop = shard_bounds(spec, split, shard)
     grp = root[split]
-    for name in SAMPLE_ARRAYS:
+    for name in _array_schema(spec):
         values = data[name]
         if values.shape[0] != stop - start:
             raise ValueError(f"{name}: expected {stop - start} samples, got {values.shape[0]}")
@@ -259,13 +263,20 @@ def _channel_stats(root: zarr.Group, spec: DatasetSpec) -> dict[str, Any]:
         count += x.shape[0] * x.shape[2] * x.shape[3]
     mean = total / count
     std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
-    return {
+    stats = {
         "split": split,
         "mean": mean.tolist(),
         "std": std.tolist(),
         "min": lo.tolist(),
         "max": hi.tolist(),
     }
+    bounds = [shard_bounds(spec, split, j) for j in range(n_shards(spec, split))]
+    names = ["b", "x"] if spec.solutions else ["b"]
+    for name in names:  # scales of the right-hand sides and solutions (solution learning)
+        arr = root[split][name]
+        sq = sum(float((arr[a:b] ** 2).sum()) for a, b in bounds)
+        stats[f"{name}_rms"] = float(np.sqrt(sq / (spec.split_size(split) * spec.n)))
+    return stats
 
 
 def consolidate(path: str) -> None:
@@ -301,6 +312,8 @@ class SplitArrays:
     A_data: zarr.Array
     b: zarr.Array
     eig_residual: zarr.Array
+    x: zarr.Array | None = None
+    """Exact solutions, present if the store was generated with ``solutions``."""
 
     def __len__(self) -> int:
         return self.coef.shape[0]
@@ -356,7 +369,10 @@ class SubspaceStore:
         if name not in SPLITS:
             raise StoreError(f"unknown split {name!r}; choose one of {list(SPLITS)}")
         grp = self.root[name]
-        return SplitArrays(**{a: grp[a] for a in SAMPLE_ARRAYS})
+        arrays = {a: grp[a] for a in SAMPLE_ARRAYS}
+        if self.spec.solutions:
+            arrays["x"] = grp["x"]
+        return SplitArrays(**arrays)
 
     @cached_property
     def pattern(self) -> tuple[np.ndarray, np.ndarray]:

@@ -52,7 +52,7 @@ def speedup_heatmap(
     rows = [r for r in summary if r["method"] == method and "time_speedup" in r]
     if not rows:
         return None
-    pcs = list(dict.fromkeys(r["preconditioner"] for r in rows))
+    pcs = list(dict.fromkeys(r["preconditioner"] for r in rows))  # summary order
     tols = sorted({r["rtol"] for r in rows}, reverse=True)
     fig, axes = plt.subplots(1, 2, figsize=(4 + 1.3 * len(tols), 1.2 + 0.55 * len(pcs) + 1))
     for ax, key, label in zip(

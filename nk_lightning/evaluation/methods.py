@@ -13,10 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..solvers import SolveResult, gcrodr, gmres
+from ..solvers import SolveResult, cg, gauss_seidel, gcrodr, gmres
+from ..solvers.operators import now
 from .cases import SystemCase
 
-__all__ = ["METHODS", "MethodContext", "MethodOutcome", "register_method"]
+__all__ = [
+    "METHODS",
+    "APPLIES_TO",
+    "MethodContext",
+    "MethodOutcome",
+    "register_method",
+    "NEEDS_SOLUTION",
+]
 
 
 @dataclass
@@ -26,31 +34,64 @@ class MethodContext:
     restart: int = 40
     k: int = 20
     U_pca: np.ndarray | None = None
+    gs_maxiter: int = 10_000
+    """Sweep cap of the Gauss-Seidel baseline (it reports non-convergence beyond)."""
 
 
 @dataclass
 class MethodOutcome:
+    """A method's solve, the seconds it spent outside the solver, and a note (fallbacks).
+
+    ``inference_time``: network inference; ``setup_time``: the method's own setup beyond the
+    shared preconditioner (an LU factorisation, an AMG hierarchy).
+    """
+
     result: SolveResult
-    extra_time: float = 0.0
+    inference_time: float = 0.0
     note: str = ""
+    setup_time: float = 0.0
 
 
 Method = Callable[[SystemCase, object, float, MethodContext], MethodOutcome]
 METHODS: dict[str, Method] = {}
+APPLIES_TO: dict[str, frozenset[str] | None] = {}
+"""Preconditioners a method runs with (``None``: all); others are skipped, not recorded."""
+NEEDS_SOLUTION: set[str] = set()
+"""Methods that need a predicted solution (``case.extras["x_pred"]``)."""
 
 
-def register_method(name: str) -> Callable[[Method], Method]:
-    """Decorator adding a method to :data:`METHODS`."""
+def register_method(
+    name: str, applies_to: set[str] | None = None, needs_solution: bool = False
+) -> Callable[[Method], Method]:
+    """Decorator adding a method to :data:`METHODS`.
+
+    Parameters
+    ----------
+    applies_to : set of str, optional
+        Preconditioners the method is run with (default: all of them). Methods without a
+        preconditioner of ours (a direct solver, AMG, the network alone) use ``{"none"}``.
+    needs_solution : bool
+        The method uses a solution network's prediction.
+    """
 
     def wrap(fn: Method) -> Method:
         METHODS[name] = fn
+        APPLIES_TO[name] = None if applies_to is None else frozenset(applies_to)
+        if needs_solution:
+            NEEDS_SOLUTION.add(name)
         return fn
 
     return wrap
 
 
 def _deflated(
-    case: SystemCase, M, rtol: float, ctx: MethodContext, U, label: str, extra_time: float = 0.0
+    case: SystemCase,
+    M,
+    rtol: float,
+    ctx: MethodContext,
+    U,
+    label: str,
+    inference_time: float = 0.0,
 ) -> MethodOutcome:
     """GCRO-DR with a given subspace; an unusable subspace (NaN/Inf) falls back to GMRES."""
     if U is None:
@@ -58,10 +99,10 @@ def _deflated(
     if not np.all(np.isfinite(U)):
         res = gmres(case.A, case.b, M=M, restart=ctx.restart, rtol=rtol)
         return MethodOutcome(
-            res, extra_time, note=f"{label}: non-finite subspace, fell back to GMRES"
+            res, inference_time, note=f"{label}: non-finite subspace, fell back to GMRES"
         )
     res = gcrodr(case.A, case.b, U=U, M=M, m=ctx.restart, rtol=rtol)
-    return MethodOutcome(res, extra_time)
+    return MethodOutcome(res, inference_time)
 
 
 @register_method("gmres")
@@ -92,3 +133,134 @@ def _oracle(case, M, rtol, ctx):
 def _pca(case, M, rtol, ctx):
     """GCRO-DR with one fixed subspace: the top-k PCA directions of the training eigenvectors."""
     return _deflated(case, M, rtol, ctx, ctx.U_pca, "pca")
+
+
+# -- baselines of issue 7: solution networks and classical solvers ---------------------------
+
+
+def _x_pred(case: SystemCase) -> tuple[np.ndarray, float]:
+    if "x_pred" not in case.extras:
+        raise ValueError("this method needs a solution network's prediction (--solution-ckpt)")
+    return case.extras["x_pred"], float(case.extras.get("x_inference_time", 0.0))
+
+
+def _finite_or_zero(x: np.ndarray) -> tuple[np.ndarray | None, str]:
+    if np.all(np.isfinite(x)):
+        return x, ""
+    return None, "non-finite predicted solution, started from zero"
+
+
+@register_method("warmstart", needs_solution=True)
+def _warmstart(case, M, rtol, ctx):
+    """GMRES(40) from the solution network's prediction as initial guess."""
+    x0, t = _x_pred(case)
+    x0, note = _finite_or_zero(x0)
+    return MethodOutcome(gmres(case.A, case.b, x0, M=M, restart=ctx.restart, rtol=rtol), t, note)
+
+
+@register_method("neurkitt+warmstart", needs_solution=True)
+def _neurkitt_warmstart(case, M, rtol, ctx):
+    """GCRO-DR with the predicted subspace and the predicted solution as initial guess."""
+    x0, t = _x_pred(case)
+    x0, note = _finite_or_zero(x0)
+    U = case.U_pred
+    if U is None or not np.all(np.isfinite(U)):
+        res = gmres(case.A, case.b, x0, M=M, restart=ctx.restart, rtol=rtol)
+        return MethodOutcome(
+            res,
+            t + case.inference_time,
+            (note + "; " if note else "") + "non-finite subspace, GMRES",
+        )
+    res = gcrodr(case.A, case.b, x0, U=U, M=M, m=ctx.restart, rtol=rtol)
+    return MethodOutcome(res, t + case.inference_time, note)
+
+
+@register_method("direct_nn", applies_to={"none"}, needs_solution=True)
+def _direct_nn(case, M, rtol, ctx):
+    """The solution network alone: no solver. "Converged" means its residual meets rtol."""
+    x, t = _x_pred(case)
+    bn = np.linalg.norm(case.b) or 1.0
+    finite = bool(np.all(np.isfinite(x)))
+    residual = float(np.linalg.norm(case.b - case.A @ x) / bn) if finite else float("inf")
+    res = SolveResult(
+        x=x,
+        converged=residual <= rtol,
+        iterations=0,
+        n_matvec=1,
+        n_precond=0,
+        residuals=np.array([residual]),
+        times=np.array([0.0]),
+        true_residual=residual,
+        setup_time=0.0,
+        solve_time=0.0,
+        method="direct_nn",
+        rtol=rtol,
+        true_precond_residual=residual,
+        reason="direct" if finite else "non-finite",
+    )
+    x_true = case.extras.get("x_true")
+    if x_true is not None and finite:
+        res.info["record_extras"] = {
+            "relative_error": float(np.linalg.norm(x - x_true) / np.linalg.norm(x_true))
+        }
+    return MethodOutcome(res, t, "" if finite else "non-finite prediction")
+
+
+@register_method("lu", applies_to={"none"})
+def _lu(case, M, rtol, ctx):
+    """Sparse direct solve (SuperLU, symmetric minimum-degree ordering): setup = factorisation,
+    solve = the two triangular solves."""
+    from ..data.groundtruth import factorize
+
+    t = now()
+    lu = factorize(case.A)
+    setup = now() - t
+    t = now()
+    x = lu.solve(case.b)
+    solve = now() - t
+    bn = np.linalg.norm(case.b) or 1.0
+    residual = float(np.linalg.norm(case.b - case.A @ x) / bn)
+    res = SolveResult(
+        x=x,
+        converged=residual <= rtol,
+        iterations=0,
+        n_matvec=0,
+        n_precond=0,
+        residuals=np.array([1.0, residual]),
+        times=np.array([0.0, setup + solve]),
+        true_residual=residual,
+        setup_time=setup,
+        solve_time=solve,
+        method="lu",
+        rtol=rtol,
+        true_precond_residual=residual,
+        reason="direct",
+    )
+    return MethodOutcome(res, setup_time=setup)
+
+
+@register_method("cg", applies_to={"none", "jacobi", "bjacobi", "sor", "icc", "ilu"})
+def _cg(case, M, rtol, ctx):
+    """Preconditioned CG with the same (symmetric) preconditioner; not with asm, whose
+    restricted form is not symmetric."""
+    return MethodOutcome(cg(case.A, case.b, M=M, rtol=rtol))
+
+
+@register_method("gauss_seidel", applies_to={"none"})
+def _gauss_seidel(case, M, rtol, ctx):
+    """Forward Gauss-Seidel as a stationary solver, capped at ``ctx.gs_maxiter`` sweeps."""
+    return MethodOutcome(gauss_seidel(case.A, case.b, rtol=rtol, maxiter=ctx.gs_maxiter))
+
+
+@register_method("amg_cg", applies_to={"none"})
+def _amg_cg(case, M, rtol, ctx):
+    """CG preconditioned by one V-cycle of pyamg's smoothed aggregation AMG (setup timed)."""
+    import pyamg
+
+    t = now()
+    ml = pyamg.smoothed_aggregation_solver(case.A.tocsr(), symmetry="symmetric")
+    amg = ml.aspreconditioner(cycle="V")
+    setup = now() - t
+    res = cg(case.A, case.b, M=amg, rtol=rtol)
+    res.preconditioner = "amg"
+    return MethodOutcome(res, setup_time=setup)

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from ..solvers import PRECONDITIONERS, make_preconditioner, warmup
 from .cases import EvalSettings, SystemCase
-from .methods import METHODS, MethodContext
+from .methods import APPLIES_TO, METHODS, MethodContext
 
 __all__ = ["validate_settings", "solve_case", "run_cases"]
 
@@ -43,6 +43,9 @@ def solve_case(
         setup = M.setup_time
         for rtol in settings.tolerances:
             for method in settings.methods:
+                allowed = APPLIES_TO.get(method)
+                if allowed is not None and pc_name not in allowed:
+                    continue
                 solve_times, outcome = [], None
                 for _ in range(settings.reps):
                     outcome = METHODS[method](case, M, rtol, ctx)
@@ -55,10 +58,10 @@ def solve_case(
                     "preconditioner": pc_name,
                     "rtol": float(rtol),
                     "iterations": int(res.iterations),
-                    "time": setup + outcome.extra_time + solve,
+                    "time": setup + outcome.setup_time + outcome.inference_time + solve,
                     "solve_time": solve,
-                    "setup_time": setup,
-                    "inference_time": float(outcome.extra_time),
+                    "setup_time": setup + outcome.setup_time,
+                    "inference_time": float(outcome.inference_time),
                     "converged": bool(res.converged),
                     "true_residual": float(res.true_residual),
                     "precond_residual": float(res.true_precond_residual),
@@ -72,7 +75,9 @@ def solve_case(
                 if settings.histories_for == case.index:
                     rec["history"] = {
                         "residuals": res.residuals.tolist(),
-                        "times": (res.times + setup + outcome.extra_time).tolist(),
+                        "times": (
+                            res.times + setup + outcome.setup_time + outcome.inference_time
+                        ).tolist(),
                     }
                 records.append(rec)
     return records

@@ -84,7 +84,7 @@ def paper_table(summary: list[dict], method: str = "neurkitt", dataset: str = ""
     """
     rows = [r for r in summary if r["method"] == method and "time_speedup" in r]
     tols = sorted({r["rtol"] for r in rows}, reverse=True)
-    pcs = list(dict.fromkeys(r["preconditioner"] for r in rows))
+    pcs = _paper_order({r["preconditioner"] for r in rows})
     cell = {(r["preconditioner"], r["rtol"]): r for r in rows}
     data = []
     for pc in pcs:
@@ -98,6 +98,14 @@ def paper_table(summary: list[dict], method: str = "neurkitt", dataset: str = ""
             line.append(f"{r['time_speedup']:.2f} / {r['iteration_speedup']:.2f}{flag}")
         data.append(line)
     return {"columns": ["dataset", "preconditioner", *[f"{t:.0e}" for t in tols]], "data": data}
+
+
+def _paper_order(names) -> list[str]:
+    """Preconditioners in the paper's order (none, jacobi, bjacobi, sor, asm, icc, ilu)."""
+    from ..solvers import PRECONDITIONERS
+
+    rank = {name: i for i, name in enumerate(PRECONDITIONERS)}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
 
 
 def markdown_table(columns: list[str], data: list[list[Any]]) -> str:

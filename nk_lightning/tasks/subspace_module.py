@@ -168,6 +168,15 @@ class SubspaceModule(pl.LightningModule):
                 "epoch": int(self.current_epoch),
             }
 
+    def best_summary(self) -> str:
+        """One line for the end-of-fit summary."""
+        if not self.best:
+            return ""
+        return (
+            f"best val principal angle: mean {self.best['principal_angle_mean']:.4f} rad, "
+            f"max {self.best['principal_angle_max']:.4f} rad (epoch {self.best['epoch']})"
+        )
+
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         Q, loss = self.model_step(batch)
         self.test_loss.update(loss, weight=batch["coef"].shape[0])
