@@ -37,7 +37,7 @@ from .evaluation.pipeline import (
     write_outputs,
 )
 from .evaluation.runner import run_cases, validate_settings
-from .evaluation.summary import markdown_table
+from .evaluation.summary import SUMMARY_COLUMNS, markdown_table
 
 PROG = "python -m nk_lightning.evaluate"
 
@@ -199,17 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             dataset,
             f"nk_lightning evaluation: {dataset}, {args.split} split",
         )
-        cols = [
-            "method",
-            "preconditioner",
-            "rtol",
-            "iterations_mean",
-            "time_mean",
-            "iteration_speedup",
-            "time_speedup",
-            "not_converged",
-            "fallbacks",
-        ]
+        cols = SUMMARY_COLUMNS
         print(markdown_table(cols, [[r.get(c, "") for c in cols] for r in result["summary"]]))
         bad = int((~np.isfinite(angles).all(axis=1)).sum())
         print(

@@ -21,6 +21,34 @@ def tiny_spec(**overrides) -> DatasetSpec:
     return DatasetSpec(**kw)
 
 
+def tiny_data_yaml(path: Path, store: str, **extra) -> Path:
+    """Write the data YAML of the tiny spec (stored at ``store``) to ``path``."""
+    import yaml
+
+    spec = {
+        "pde": "darcy",
+        "grid": 12,
+        "k": 6,
+        "n_train": 10,
+        "n_val": 5,
+        "n_test": 3,
+        "seed": 0,
+        "samples_per_shard": 4,
+        "out": str(store),
+        **extra,
+    }
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def offline_wandb_env(home: Path) -> dict[str, str]:
+    """Environment variables that keep W&B offline, quiet and inside ``home``."""
+    env = {"WANDB_SILENT": "true", "WANDB_MODE": "offline"}
+    for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
+        env[var] = str(home)
+    return env
+
+
 def make_store(path: Path, workers: int = 1, **overrides) -> str:
     cfg = DataConfig(spec=tiny_spec(**overrides), out=str(path))
     generate(cfg, workers=workers, progress=False)
@@ -43,60 +71,34 @@ def cli_env() -> dict[str, str]:
 
 PYTHON = sys.executable
 
+TINY_MODEL_ARGS = [
+    "--model.width",
+    "8",
+    "--model.n_modes",
+    "4",
+    "--model.n_layers",
+    "2",
+    "--trainer.enable_progress_bar",
+    "false",
+]
+"""CLI arguments of a tiny, fast model for the Lightning tests."""
+
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory, tiny_store) -> str:
     """A checkpoint trained for 2 tiny epochs on the tiny store (CSV logger, CPU)."""
-    import yaml
-
     from nk_lightning.fit import main
 
     tmp = tmp_path_factory.mktemp("ckpt")
-    cfg = tmp / "data.yaml"
-    cfg.write_text(
-        yaml.safe_dump(
-            {
-                "pde": "darcy",
-                "grid": 12,
-                "k": 6,
-                "n_train": 10,
-                "n_val": 5,
-                "n_test": 3,
-                "seed": 0,
-                "samples_per_shard": 4,
-                "out": tiny_store,
-            }
-        )
-    )
+    cfg = tiny_data_yaml(tmp / "data.yaml", tiny_store)
     old = os.getcwd()
     saved = {k: os.environ.get(k) for k in ("WANDB_MODE", "NK_RUN_NAME")}
     os.environ["WANDB_MODE"] = "disabled"
     os.environ.pop("NK_RUN_NAME", None)
     os.chdir(tmp)
     try:
-        assert (
-            main(
-                [
-                    "--data.config",
-                    str(cfg),
-                    "--model.width",
-                    "8",
-                    "--model.n_modes",
-                    "4",
-                    "--model.n_layers",
-                    "2",
-                    "--data.batch_size",
-                    "4",
-                    "--trainer.max_epochs",
-                    "2",
-                    "--trainer.enable_progress_bar",
-                    "false",
-                    "--run_name",
-                    "tiny",
-                ]
-            )
-            == 0
-        )
+        args = ["--data.config", str(cfg), *TINY_MODEL_ARGS, "--data.batch_size", "4"]
+        assert main([*args, "--trainer.max_epochs", "2", "--run_name", "tiny"]) == 0
     finally:
         os.chdir(old)
         for k, v in saved.items():

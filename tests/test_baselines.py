@@ -9,7 +9,6 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
-import yaml
 
 from nk_lightning.data import open_dataset
 from nk_lightning.evaluate import main as evaluate_main
@@ -20,7 +19,7 @@ from nk_lightning.metrics import batched_csr_matvec, relative_residual
 from nk_lightning.pdes import get_pde
 from nk_lightning.solvers import cg, gauss_seidel
 
-from .conftest import make_store
+from .conftest import TINY_MODEL_ARGS, make_store, tiny_data_yaml
 
 
 @pytest.fixture(scope="module")
@@ -88,23 +87,7 @@ def test_batched_sparse_product_and_residual(tiny_store):
 def solution_setup(tmp_path_factory, tiny_store):
     tmp = tmp_path_factory.mktemp("sol")
     store = make_store(tmp / "x.zarr", solutions=True)
-    cfg = tmp / "data.yaml"
-    cfg.write_text(
-        yaml.safe_dump(
-            {
-                "pde": "darcy",
-                "grid": 12,
-                "k": 6,
-                "n_train": 10,
-                "n_val": 5,
-                "n_test": 3,
-                "seed": 0,
-                "samples_per_shard": 4,
-                "solutions": True,
-                "out": store,
-            }
-        )
-    )
+    cfg = tiny_data_yaml(tmp / "data.yaml", store, solutions=True)
     return tmp, cfg
 
 
@@ -114,33 +97,9 @@ def test_solution_module_trains_with_both_losses(solution_setup, monkeypatch, lo
     monkeypatch.chdir(tmp)
     monkeypatch.setenv("WANDB_MODE", "disabled")
     monkeypatch.delenv("NK_RUN_NAME", raising=False)
-    assert (
-        fit_main(
-            [
-                "-c",
-                str(REPO_CONFIGS / "solution.yaml"),
-                "--data.config",
-                str(cfg),
-                "--model.loss",
-                loss,
-                "--model.width",
-                "8",
-                "--model.n_modes",
-                "4",
-                "--model.n_layers",
-                "2",
-                "--data.batch_size",
-                "4",
-                "--trainer.max_epochs",
-                "2",
-                "--trainer.enable_progress_bar",
-                "false",
-                "--run_name",
-                loss,
-            ]
-        )
-        == 0
-    )
+    args = ["-c", str(REPO_CONFIGS / "solution.yaml"), "--data.config", str(cfg), *TINY_MODEL_ARGS]
+    args += ["--model.loss", loss, "--data.batch_size", "4", "--trainer.max_epochs", "2"]
+    assert fit_main([*args, "--run_name", loss]) == 0
     ckpt = torch.load(tmp / "checkpoints" / loss / "last.ckpt", weights_only=True)
     assert ckpt["hyper_parameters"]["loss"] == loss
     assert (
@@ -253,3 +212,35 @@ def test_classical_methods_on_cases(tiny_store):
 
 
 REPO_CONFIGS = __import__("pathlib").Path(__file__).resolve().parents[1] / "configs"
+
+
+def test_gcrot_methods_count_like_gcrodr(cases_with_prediction):
+    cases = cases_with_prediction
+    records = run_cases(
+        cases,
+        EvalSettings(
+            methods=["gmres", "gcrot", "neurkitt_gcrot"],
+            preconditioners=["none", "ilu"],
+            tolerances=[1e-8],
+            reps=1,
+        ),
+        MethodContext(k=6),
+        progress=False,
+    )
+    by = {(r["system"], r["method"], r["preconditioner"]): r for r in records}
+    assert (0, "gcrot", "ilu") not in by  # true-residual norm: only without a preconditioner
+    for i in range(len(cases)):
+        seeded, plain = by[(i, "neurkitt_gcrot", "none")], by[(i, "gcrot", "none")]
+        assert seeded["converged"] and plain["converged"]
+        assert seeded["true_residual"] <= 1e-8
+        assert seeded["iterations"] < plain["iterations"]
+        assert seeded["n_matvec"] == seeded["iterations"] + 6  # + the k products C = A U
+        assert seeded["inference_time"] > 0 and plain["inference_time"] == 0
+
+
+@pytest.fixture
+def cases_with_prediction(tiny_store):
+    store = open_dataset(tiny_store)
+    V = store.split("val").eigvecs[:3]
+    noisy = V + 0.02 * np.random.default_rng(0).standard_normal(V.shape)
+    return build_cases(store, "val", [0, 1, 2], noisy.astype(np.float32), np.full(3, 1e-3), k=6)

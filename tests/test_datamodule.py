@@ -12,23 +12,11 @@ from nk_lightning.data.dataset import SubspaceDataset
 from nk_lightning.data.sampler import ShardAwareSampler
 from nk_lightning.errors import ConfigError, StoreError
 
+from .conftest import tiny_data_yaml
+
 
 def write_config(tmp_path, store, **extra):
-    lines = [
-        "pde: darcy",
-        "grid: 12",
-        "k: 6",
-        "n_train: 10",
-        "n_val: 5",
-        "n_test: 3",
-        "seed: 0",
-        "samples_per_shard: 4",
-        f"out: {store}",
-    ]
-    lines += [f"{k}: {v}" for k, v in extra.items()]
-    path = tmp_path / "data.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
+    return str(tiny_data_yaml(tmp_path / "data.yaml", store, **extra))
 
 
 def test_dataset_returns_store_samples_across_shards(tiny_store):

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from nk_lightning.data import open_dataset
 from nk_lightning.evaluate import main as evaluate_main
@@ -18,7 +17,7 @@ from nk_lightning.evaluation import EvalSettings, MethodContext, paper_table, ru
 from nk_lightning.evaluation.pca import pca_basis
 from nk_lightning.evaluation.pipeline import build_cases
 
-from .conftest import PYTHON, make_store
+from .conftest import PYTHON, TINY_MODEL_ARGS, make_store, offline_wandb_env, tiny_data_yaml
 
 REQUIRED = {
     "system",
@@ -289,16 +288,9 @@ def _fit_with_callback(tmp_path, cfg_path, extra, env):
         "nk_lightning.fit",
         "--data.config",
         str(cfg_path),
-        "--model.width",
-        "8",
-        "--model.n_modes",
-        "4",
-        "--model.n_layers",
-        "2",
+        *TINY_MODEL_ARGS,
         "--data.batch_size",
         "2",
-        "--trainer.enable_progress_bar",
-        "false",
         "--trainer.max_epochs",
         "2",
         "--speedup.every_n_val_epochs",
@@ -314,27 +306,13 @@ def _fit_with_callback(tmp_path, cfg_path, extra, env):
 
 @pytest.fixture
 def cb_env(tmp_path, cli_env, tiny_store):
-    env = {**cli_env, "WANDB_SILENT": "true", "NK_CACHE_DIR": str(tmp_path / "cache")}
-    for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
-        env[var] = str(tmp_path / "wandb_home")
+    env = {
+        **cli_env,
+        **offline_wandb_env(tmp_path / "wandb_home"),
+        "NK_CACHE_DIR": str(tmp_path / "cache"),
+    }
     env.pop("NK_RUN_NAME", None)
-    cfg = tmp_path / "data.yaml"
-    cfg.write_text(
-        yaml.safe_dump(
-            {
-                "pde": "darcy",
-                "grid": 12,
-                "k": 6,
-                "n_train": 10,
-                "n_val": 5,
-                "n_test": 3,
-                "seed": 0,
-                "samples_per_shard": 4,
-                "out": tiny_store,
-            }
-        )
-    )
-    return env, cfg
+    return env, tiny_data_yaml(tmp_path / "data.yaml", tiny_store)
 
 
 def test_callback_writes_csv_tables_and_skips_the_sanity_check(tmp_path, cb_env):

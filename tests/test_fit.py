@@ -14,50 +14,19 @@ import yaml
 from nk_lightning.fit import main
 from nk_lightning.tasks import SubspaceModule
 
-from .conftest import PYTHON, REPO
+from .conftest import PYTHON, REPO, TINY_MODEL_ARGS, offline_wandb_env, tiny_data_yaml
 
-TINY = [
-    "--model.width",
-    "8",
-    "--model.n_modes",
-    "4",
-    "--model.n_layers",
-    "2",
-    "--data.batch_size",
-    "4",
-    "--trainer.enable_progress_bar",
-    "false",
-    "--trainer.log_every_n_steps",
-    "1",
-]
+TINY = [*TINY_MODEL_ARGS, "--data.batch_size", "4", "--trainer.log_every_n_steps", "1"]
 
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch, tiny_store):
     """Run in a temporary directory with W&B fully offline and local."""
-    for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
-        monkeypatch.setenv(var, str(tmp_path / "wandb_home"))
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    monkeypatch.setenv("WANDB_MODE", "offline")
+    for var, value in offline_wandb_env(tmp_path / "wandb_home").items():
+        monkeypatch.setenv(var, value)
     monkeypatch.delenv("NK_RUN_NAME", raising=False)
     monkeypatch.chdir(tmp_path)
-    cfg = tmp_path / "data.yaml"
-    cfg.write_text(
-        yaml.safe_dump(
-            {
-                "pde": "darcy",
-                "grid": 12,
-                "k": 6,
-                "n_train": 10,
-                "n_val": 5,
-                "n_test": 3,
-                "seed": 0,
-                "samples_per_shard": 4,
-                "out": tiny_store,
-            }
-        )
-    )
-    return tmp_path, str(cfg)
+    return tmp_path, str(tiny_data_yaml(tmp_path / "data.yaml", tiny_store))
 
 
 def test_fit_end_to_end_writes_checkpoints_logs_and_summary(workdir, capsys):

@@ -22,6 +22,7 @@ from nk_lightning.generate import main
 from .conftest import PYTHON, REPO, make_store, tiny_spec
 
 ARRAYS = ("coef", "eigvecs", "eigvals", "A_data", "b", "eig_residual")
+SMALL = "--pde darcy --grid 12 --k 6 --n-train 2 --n-val 0 --n-test 0".split()
 
 
 def assert_same_contents(a: str, b: str) -> None:
@@ -211,18 +212,7 @@ def test_output_that_is_not_our_store_is_refused(tmp_path, capsys):
         with pytest.raises(SystemExit) as info:
             main(
                 [
-                    "--pde",
-                    "darcy",
-                    "--grid",
-                    "12",
-                    "--k",
-                    "6",
-                    "--n-train",
-                    "2",
-                    "--n-val",
-                    "0",
-                    "--n-test",
-                    "0",
+                    *SMALL,
                     "--out",
                     str(target),
                     "--overwrite",
@@ -237,18 +227,7 @@ def test_overwrite_with_shard_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(
             [
-                "--pde",
-                "darcy",
-                "--grid",
-                "12",
-                "--k",
-                "6",
-                "--n-train",
-                "2",
-                "--n-val",
-                "0",
-                "--n-test",
-                "0",
+                *SMALL,
                 "--out",
                 str(tmp_path / "x.zarr"),
                 "--overwrite",

@@ -12,7 +12,7 @@ from nk_lightning.errors import ConfigError
 from nk_lightning.sweep import main as sweep_main
 from nk_lightning.sweeps import RunPaths, format_arg, load_sweep, run_status, run_sweep
 
-from .conftest import REPO
+from .conftest import REPO, offline_wandb_env, tiny_data_yaml
 
 
 def test_small_fno_grid_expands_to_eight_runs():
@@ -153,27 +153,11 @@ def test_finished_runs_are_skipped_and_partial_runs_resume(tmp_path, monkeypatch
 
 def test_tiny_sweep_end_to_end_and_rerun_skips(tmp_path, tiny_store, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
+    for var, value in offline_wandb_env(tmp_path / "wandb_home").items():
+        monkeypatch.setenv(var, value)
     monkeypatch.setenv("NK_CACHE_DIR", str(tmp_path / "cache"))
-    for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
-        monkeypatch.setenv(var, str(tmp_path / "wandb_home"))
     monkeypatch.setenv("PYTHONPATH", str(REPO))
-    (tmp_path / "data.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "pde": "darcy",
-                "grid": 12,
-                "k": 6,
-                "n_train": 10,
-                "n_val": 5,
-                "n_test": 3,
-                "seed": 0,
-                "samples_per_shard": 4,
-                "out": tiny_store,
-            }
-        )
-    )
+    tiny_data_yaml(tmp_path / "data.yaml", tiny_store)
     (tmp_path / "base.yaml").write_text(
         yaml.safe_dump(
             {

@@ -58,10 +58,16 @@ APPLIES_TO: dict[str, frozenset[str] | None] = {}
 """Preconditioners a method runs with (``None``: all); others are skipped, not recorded."""
 NEEDS_SOLUTION: set[str] = set()
 """Methods that need a predicted solution (``case.extras["x_pred"]``)."""
+GMRES_FAMILY: set[str] = set()
+"""Methods whose iterations are GMRES(40)/GCRO-DR Arnoldi steps in the same norm, so the share
+of the oracle's iteration reduction is meaningful for them."""
 
 
 def register_method(
-    name: str, applies_to: set[str] | None = None, needs_solution: bool = False
+    name: str,
+    applies_to: set[str] | None = None,
+    needs_solution: bool = False,
+    gmres_family: bool = False,
 ) -> Callable[[Method], Method]:
     """Decorator adding a method to :data:`METHODS`.
 
@@ -72,6 +78,8 @@ def register_method(
         preconditioner of ours (a direct solver, AMG, the network alone) use ``{"none"}``.
     needs_solution : bool
         The method uses a solution network's prediction.
+    gmres_family : bool
+        Its iterations are GMRES(m)/GCRO-DR(m, k) Arnoldi steps (comparable with the oracle).
     """
 
     def wrap(fn: Method) -> Method:
@@ -79,6 +87,8 @@ def register_method(
         APPLIES_TO[name] = None if applies_to is None else frozenset(applies_to)
         if needs_solution:
             NEEDS_SOLUTION.add(name)
+        if gmres_family:
+            GMRES_FAMILY.add(name)
         return fn
 
     return wrap
@@ -105,31 +115,31 @@ def _deflated(
     return MethodOutcome(res, inference_time)
 
 
-@register_method("gmres")
+@register_method("gmres", gmres_family=True)
 def _gmres(case, M, rtol, ctx):
     """GMRES(40), the paper's baseline."""
     return MethodOutcome(gmres(case.A, case.b, M=M, restart=ctx.restart, rtol=rtol))
 
 
-@register_method("gcrodr")
+@register_method("gcrodr", gmres_family=True)
 def _gcrodr(case, M, rtol, ctx):
     """GCRO-DR that discovers its own subspace (no network), same recycle dimension k."""
     return MethodOutcome(gcrodr(case.A, case.b, M=M, m=ctx.restart, k=ctx.k, rtol=rtol))
 
 
-@register_method("neurkitt")
+@register_method("neurkitt", gmres_family=True)
 def _neurkitt(case, M, rtol, ctx):
     """GCRO-DR with the predicted subspace; its time includes the network's inference."""
     return _deflated(case, M, rtol, ctx, case.U_pred, "neurkitt", case.inference_time)
 
 
-@register_method("oracle")
+@register_method("oracle", gmres_family=True)
 def _oracle(case, M, rtol, ctx):
     """GCRO-DR with the exact eigenvectors (the ceiling for a learned subspace)."""
     return _deflated(case, M, rtol, ctx, case.U_true, "oracle")
 
 
-@register_method("pca")
+@register_method("pca", gmres_family=True)
 def _pca(case, M, rtol, ctx):
     """GCRO-DR with one fixed subspace: the top-k PCA directions of the training eigenvectors."""
     return _deflated(case, M, rtol, ctx, ctx.U_pca, "pca")
@@ -150,7 +160,7 @@ def _finite_or_zero(x: np.ndarray) -> tuple[np.ndarray | None, str]:
     return None, "non-finite predicted solution, started from zero"
 
 
-@register_method("warmstart", needs_solution=True)
+@register_method("warmstart", needs_solution=True, gmres_family=True)
 def _warmstart(case, M, rtol, ctx):
     """GMRES(40) from the solution network's prediction as initial guess."""
     x0, t = _x_pred(case)
@@ -158,7 +168,7 @@ def _warmstart(case, M, rtol, ctx):
     return MethodOutcome(gmres(case.A, case.b, x0, M=M, restart=ctx.restart, rtol=rtol), t, note)
 
 
-@register_method("neurkitt+warmstart", needs_solution=True)
+@register_method("neurkitt+warmstart", needs_solution=True, gmres_family=True)
 def _neurkitt_warmstart(case, M, rtol, ctx):
     """GCRO-DR with the predicted subspace and the predicted solution as initial guess."""
     x0, t = _x_pred(case)
@@ -264,3 +274,84 @@ def _amg_cg(case, M, rtol, ctx):
     res = cg(case.A, case.b, M=amg, rtol=rtol)
     res.preconditioner = "amg"
     return MethodOutcome(res, setup_time=setup)
+
+
+# -- GCROT(m,k): the same subspace in a stronger Krylov method (scipy) --------------------
+
+
+def _gcrotmk(
+    case: SystemCase,
+    rtol: float,
+    U: np.ndarray | None,
+    inference_time: float,
+    m: int = 20,
+    k: int = 20,
+) -> MethodOutcome:
+    """scipy's GCROT(m,k) (Hicken & Zingg 2010), optionally seeded with ``CU = U``.
+
+    It stops on the true residual ``||b - A x|| <= rtol ||b||``, the norm of GMRES without a
+    preconditioner, so it is run with ``none`` only. ``iterations`` counts products with
+    ``A`` minus the ``k`` that form ``C = A U`` (as GCRO-DR's count leaves them out).
+    """
+    import scipy.sparse.linalg as spla
+
+    count = [0]
+
+    def matvec(x):
+        count[0] += 1
+        return case.A @ x
+
+    op = spla.LinearOperator(case.A.shape, matvec=matvec, dtype=np.float64)
+    CU = None
+    note = ""
+    if U is not None:
+        if np.all(np.isfinite(U)):
+            CU = [(None, np.asarray(U[:, j], dtype=np.float64).copy()) for j in range(U.shape[1])]
+        else:
+            note = "non-finite subspace, GCROT without it"
+    n_seed = len(CU) if CU else 0  # gcrotmk extends and truncates CU in place
+    history: list[float] = []
+    bn = float(np.linalg.norm(case.b)) or 1.0
+    t = now()
+    x, info = spla.gcrotmk(
+        op,
+        case.b,
+        rtol=rtol,
+        m=m,
+        k=k,
+        CU=CU,
+        maxiter=case.A.shape[0],
+        callback=lambda xk: history.append(float(np.linalg.norm(case.b - case.A @ xk)) / bn),
+    )
+    solve = now() - t
+    residual = float(np.linalg.norm(case.b - case.A @ x)) / bn
+    its = count[0] - n_seed
+    res = SolveResult(
+        x=x,
+        converged=info == 0 and residual <= rtol * (1 + 1e-9),
+        iterations=its,
+        n_matvec=count[0],
+        n_precond=0,
+        residuals=np.array([1.0, *history]),
+        times=np.linspace(0.0, solve, len(history) + 1),
+        true_residual=residual,
+        setup_time=0.0,
+        solve_time=solve,
+        method="gcrotmk",
+        rtol=rtol,
+        true_precond_residual=residual,
+        reason="converged" if info == 0 else "maxiter",
+    )
+    return MethodOutcome(res, inference_time, note)
+
+
+@register_method("gcrot", applies_to={"none"})
+def _gcrot(case, M, rtol, ctx):
+    """scipy GCROT(20, 20) without a subspace: recycling by a stronger method, no network."""
+    return _gcrotmk(case, rtol, None, 0.0)
+
+
+@register_method("neurkitt_gcrot", applies_to={"none"})
+def _neurkitt_gcrot(case, M, rtol, ctx):
+    """scipy GCROT(20, k) seeded with the predicted subspace (inference time included)."""
+    return _gcrotmk(case, rtol, case.U_pred, case.inference_time, k=max(ctx.k, 1))

@@ -10,7 +10,7 @@ import numpy as np
 from ..data.store import SubspaceStore
 from .cases import SystemCase
 from .figures import angle_figure, convergence_figure, speedup_heatmap
-from .summary import markdown_table, paper_table, summarize
+from .summary import SUMMARY_COLUMNS, markdown_table, paper_table, summarize
 
 __all__ = [
     "build_cases",
@@ -75,20 +75,7 @@ def write_outputs(
     for method in [m for m in methods if m != "gmres"]:
         tab = paper_table(summary, method, dataset)
         sections.append((f"{method} vs GMRES(40): time x / iterations x", markdown_table(**tab)))
-    cols = [
-        "method",
-        "preconditioner",
-        "rtol",
-        "iterations_mean",
-        "time_mean",
-        "setup_time_mean",
-        "inference_time_mean",
-        "iteration_speedup",
-        "time_speedup",
-        "oracle_fraction",
-        "not_converged",
-        "fallbacks",
-    ]
+    cols = SUMMARY_COLUMNS
     detail = markdown_table(cols, [[r.get(c, "") for c in cols] for r in summary])
     sections.append(("all methods", detail))
     md = "\n\n".join(f"## {h}\n\n{t}" for h, t in sections)

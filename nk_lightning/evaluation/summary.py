@@ -7,9 +7,26 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["summarize", "paper_table", "markdown_table", "BASELINE"]
+from .methods import GMRES_FAMILY
+
+__all__ = ["summarize", "paper_table", "markdown_table", "BASELINE", "SUMMARY_COLUMNS"]
 
 BASELINE = "gmres"
+SUMMARY_COLUMNS = [
+    "method",
+    "preconditioner",
+    "rtol",
+    "iterations_mean",
+    "time_mean",
+    "setup_time_mean",
+    "inference_time_mean",
+    "iteration_speedup",
+    "time_speedup",
+    "oracle_fraction",
+    "not_converged",
+    "fallbacks",
+]
+"""The columns of the per-method summary tables (Markdown and console)."""
 
 
 def _group(records: list[dict]) -> dict[tuple, list[dict]]:
@@ -27,7 +44,9 @@ def summarize(records: list[dict], baseline: str = BASELINE) -> list[dict[str, A
     (preconditioner setup + inference + solve). ``oracle_fraction`` is the share of the oracle's
     iteration reduction the method achieves, ``(its_gmres - its) / (its_gmres - its_oracle)``.
     Non-converged solves count with their iterations at the cap and are reported in
-    ``not_converged``; ``fallbacks`` counts systems where a method had to fall back.
+    ``not_converged``; ``fallbacks`` counts systems where a method had to fall back. Methods
+    without iterations (a direct solve, the network alone) get no ``iteration_speedup``, and
+    ``oracle_fraction`` is given only for the GMRES/GCRO-DR family (same steps, same norm).
     """
     groups = _group(records)
     rows = []
@@ -59,10 +78,11 @@ def summarize(records: list[dict], baseline: str = BASELINE) -> list[dict[str, A
             b_time = np.mean([base[r["system"]]["time"] for r in shared])
             m_its = np.mean([r["iterations"] for r in shared])
             m_time = np.mean([r["time"] for r in shared])
-            row["iteration_speedup"] = float(b_its / max(m_its, 1e-12))
+            if m_its > 0:  # direct methods (LU, the network alone) have no iterations
+                row["iteration_speedup"] = float(b_its / m_its)
             row["time_speedup"] = float(b_time / max(m_time, 1e-300))
             both = [r for r in shared if r["system"] in oracle]
-            if both:
+            if both and method in GMRES_FAMILY:
                 o_its = np.mean([oracle[r["system"]]["iterations"] for r in both])
                 b2 = np.mean([base[r["system"]]["iterations"] for r in both])
                 m2 = np.mean([r["iterations"] for r in both])
@@ -95,7 +115,8 @@ def paper_table(summary: list[dict], method: str = "neurkitt", dataset: str = ""
                 line.append("")
                 continue
             flag = " (!)" if r["not_converged"] else ""
-            line.append(f"{r['time_speedup']:.2f} / {r['iteration_speedup']:.2f}{flag}")
+            its = f"{r['iteration_speedup']:.2f}" if "iteration_speedup" in r else "n/a"
+            line.append(f"{r['time_speedup']:.2f} / {its}{flag}")
         data.append(line)
     return {"columns": ["dataset", "preconditioner", *[f"{t:.0e}" for t in tols]], "data": data}
 

@@ -92,7 +92,6 @@ def write_summary(sweep: SweepSpec, out: Path) -> dict[str, Path]:
     ax.set_ylabel(f"NeurKItt iteration speedup over GMRES ({speed_key})" if speed_key else "")
     ax.set_title(f"sweep {sweep.name}: {len(plotted)} evaluated runs")
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out / "summary.png", dpi=110)
+    fig.savefig(out / "summary.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return {"md": out / "summary.md", "csv": out / "summary.csv", "png": out / "summary.png"}

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import pytorch_lightning as pl
 import torch
 from torchmetrics import MeanMetric
 
 from ..metrics import relative_error, relative_residual
 from ..models import SolutionPredictor, build_backbone
+from .base import TaskModule
 
 __all__ = ["SolutionModule"]
 
 
-class SolutionModule(pl.LightningModule):
+class SolutionModule(TaskModule):
     """Train the same backbone to predict the solution of ``A x = b`` from the PDE fields.
 
     Two ways of training, as in the survey of neural linear solvers the project started from:
@@ -81,7 +81,6 @@ class SolutionModule(pl.LightningModule):
         self.val_loss = MeanMetric()
         self.val_error = MeanMetric()
         self.val_residual = MeanMetric()
-        self.best: dict[str, float] = {}
         self._pattern: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, coef: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
@@ -160,20 +159,3 @@ class SolutionModule(pl.LightningModule):
             return ""
         parts = [f"{k} {v:.4g}" for k, v in self.best.items() if k != "epoch"]
         return f"best {', '.join(parts)} (epoch {self.best['epoch']})"
-
-    def configure_optimizers(self) -> dict[str, Any]:
-        opt = torch.optim.Adam(
-            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
-        )
-        if self.hparams.scheduler == "constant":
-            return {"optimizer": opt}
-        steps = max(1, int(self.trainer.estimated_stepping_batches))
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["state_dict"].pop("_metadata", None)  # see SubspaceModule.on_save_checkpoint
-        checkpoint["nk_best"] = dict(self.best)
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.best = dict(checkpoint.get("nk_best", {}))

@@ -5,19 +5,19 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-import pytorch_lightning as pl
 import torch
 from torchmetrics import MeanMetric
 
 from ..metrics import PrincipalAngles, aligned_mse_loss, projection_loss
 from ..models import SubspacePredictor, build_backbone
+from .base import TaskModule
 
 __all__ = ["SubspaceModule"]
 
 LossName = Literal["projection", "projection_squared", "aligned_mse"]
 
 
-class SubspaceModule(pl.LightningModule):
+class SubspaceModule(TaskModule):
     """Train a backbone + QR to predict the invariant subspace of the ``k`` smallest eigenvalues.
 
     The data-dependent arguments (``n_vectors``, ``in_channels``, ``grid``, ``input_stats``,
@@ -94,7 +94,6 @@ class SubspaceModule(pl.LightningModule):
         self.val_angles = PrincipalAngles(n_vectors)
         self.test_loss = MeanMetric()
         self.test_angles = PrincipalAngles(n_vectors)
-        self.best: dict[str, float] = {}
         self.last_val_angles: torch.Tensor | None = None
         self._epoch_start, self._epoch_samples = 0.0, 0
 
@@ -197,32 +196,3 @@ class SubspaceModule(pl.LightningModule):
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self(batch["coef"])
-
-    # -- optimisation ---------------------------------------------------------------------
-
-    def configure_optimizers(self) -> dict[str, Any]:
-        opt = torch.optim.Adam(
-            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
-        )
-        if self.hparams.scheduler == "constant":
-            return {"optimizer": opt}
-        steps = max(1, int(self.trainer.estimated_stepping_batches))
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
-
-    # -- checkpoints --------------------------------------------------------------------------
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        # neuraloperator's FNO adds its init kwargs (functions included) under an unprefixed
-        # "_metadata" key even as a submodule; our hyper-parameters rebuild the backbone, and
-        # without it the checkpoint loads with torch.load(weights_only=True) and strict keys.
-        checkpoint["state_dict"].pop("_metadata", None)
-        checkpoint["nk_best"] = dict(self.best)
-        from pytorch_lightning.loggers import WandbLogger
-
-        for logger in self.loggers:
-            if isinstance(logger, WandbLogger) and logger._experiment is not None:
-                checkpoint["wandb_run_id"] = logger.version
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.best = dict(checkpoint.get("nk_best", {}))
