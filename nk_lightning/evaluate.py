@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .cli_utils import OneLineParser, run_main
+from .data.groundtruth import factorize
 from .data.spec import load_data_config
 from .data.store import open_dataset
 from .errors import ConfigError
@@ -151,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                 case.extras["x_pred"], case.extras["x_inference_time"] = x, float(t)
                 if split.x is not None:
                     case.extras["x_true"] = np.asarray(split.x[case.index])
+                elif "direct_nn" in settings.methods:  # reference for the network's error
+                    case.extras["x_true"] = factorize(case.A).solve(case.b)
             solution_meta = {
                 "path": str(Path(args.solution_ckpt).resolve()),
                 "loss": sol.hparams.loss,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from ..solvers import PRECONDITIONERS, make_preconditioner, warmup
@@ -87,6 +88,9 @@ _CTX: dict[str, Any] = {}
 
 
 def _init(settings: EvalSettings, ctx: MethodContext) -> None:
+    # one BLAS thread per worker process for every method, library ones (scipy gcrotmk,
+    # pyamg) included: with several workers, threaded BLAS oversubscribes the cores
+    _CTX["limits"] = threadpool_limits(limits=1, user_api="blas")
     warmup()
     _CTX.update(settings=settings, ctx=ctx)
 
@@ -115,7 +119,8 @@ def run_cases(
     Parameters
     ----------
     workers : int
-        Processes; each solve runs single-threaded, so use at most one per core.
+        Processes; every solve runs with one BLAS thread (also library methods), so use at
+        most one worker per core.
     """
     validate_settings(settings)
     cases = list(cases)
@@ -130,9 +135,10 @@ def run_cases(
     try:
         if workers <= 1 or len(cases) <= 1:
             warmup()
-            for case in cases:
-                records += solve_case(case, settings, ctx)
-                bar.update(1)
+            with threadpool_limits(limits=1, user_api="blas"):
+                for case in cases:
+                    records += solve_case(case, settings, ctx)
+                    bar.update(1)
         else:
             with mp.get_context("spawn").Pool(
                 workers, initializer=_init, initargs=(settings, ctx)
