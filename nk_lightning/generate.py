@@ -25,6 +25,7 @@ import sys
 from .cli_utils import OneLineParser, run_main
 from .data.generation import generate, parse_shard
 from .data.spec import load_data_config
+from .errors import ConfigError
 from .pdes import available_pdes
 
 PROG = "python -m nk_lightning.generate"
@@ -66,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        if args.config is None and args.pde is None:
+            raise ConfigError(
+                "nothing to generate: give --config configs/data/<file>.yaml or --pde, --grid, "
+                "--k, --n-train, --n-val, --n-test and --out"
+            )
         cfg = load_data_config(
             args.config,
             pde=args.pde,

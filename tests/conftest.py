@@ -14,6 +14,12 @@ from nk_lightning.data.spec import DataConfig, DatasetSpec
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _clean_argv(monkeypatch):
+    """In-process CLI calls pass ``args=``; hide pytest's own flags from ``sys.argv``."""
+    monkeypatch.setattr(sys, "argv", [sys.argv[0]])
+
+
 def tiny_spec(**overrides) -> DatasetSpec:
     """A small Darcy spec: g=12 (n=144), k=6, a few samples per split, shards of 4."""
     kw = dict(pde="darcy", grid=12, k=6, n_train=10, n_val=5, n_test=3, seed=0, samples_per_shard=4)

@@ -261,3 +261,20 @@ def test_shipped_data_configs_are_valid():
     for path in configs:
         cfg = load_data_config(path)
         assert cfg.out.startswith("datasets/")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "nothing to generate: give --config"),
+        (["--pde", "poisson"], "unknown pde 'poisson'"),
+    ],
+)
+def test_incomplete_command_names_what_is_missing(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

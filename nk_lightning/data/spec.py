@@ -202,6 +202,8 @@ def load_data_config(path: str | Path | None, **overrides: Any) -> DataConfig:
     unknown = sorted(set(raw) - _SPEC_FIELDS - _RUNTIME_FIELDS)
     if unknown:
         raise ConfigError(f"unknown data config key {unknown[0]!r}")
+    if "pde" in raw and raw["pde"] not in available_pdes():
+        raise ConfigError(f"unknown pde {raw['pde']!r}; choose one of {available_pdes()}")
     missing = [f for f in ("pde", "grid", "k", "n_train", "n_val", "n_test") if f not in raw]
     if missing:
         raise ConfigError(f"data config is missing {missing[0]!r}")
