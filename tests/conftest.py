@@ -14,10 +14,12 @@ from nk_lightning.data.spec import DataConfig, DatasetSpec
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _clean_argv(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def _clean_argv():
     """In-process CLI calls pass ``args=``; hide pytest's own flags from ``sys.argv``."""
-    monkeypatch.setattr(sys, "argv", [sys.argv[0]])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "argv", [sys.argv[0]])
+        yield
 
 
 def tiny_spec(**overrides) -> DatasetSpec:
