@@ -17,6 +17,7 @@ from pytorch_lightning.utilities import rank_zero_info, rank_zero_only
 from ..evaluation.cases import EvalSettings
 from ..evaluation.methods import MethodContext
 from ..evaluation.pipeline import DEFAULT_METHODS, build_cases, select_indices
+from ..evaluation.predict import predict_subspaces
 from ..evaluation.runner import solve_case, validate_settings
 from ..evaluation.summary import paper_table, summarize
 from ..solvers import warmup
@@ -106,6 +107,7 @@ class SolverSpeedupCallback(pl.Callback):
         k = int(pl_module.hparams.n_vectors)
         indices = select_indices(len(store.split("val")), self.n_systems)
         self._cases = build_cases(store, "val", indices, None, None, k)
+        self._coef = np.asarray(store.split("val").coef[: len(indices)], np.float32)
         self.settings.histories_for = indices[0] if indices else None
         U_pca = None
         if "pca" in self.settings.methods:
@@ -131,36 +133,27 @@ class SolverSpeedupCallback(pl.Callback):
 
     # -- work ----------------------------------------------------------------------------------
 
-    @torch.no_grad()
-    def _predict(self, pl_module: pl.LightningModule, cases) -> None:
-        device = pl_module.device
-        for case in cases:
-            coef = torch.from_numpy(
-                np.asarray(
-                    pl_module.trainer.datamodule.store.split("val").coef[case.index], np.float32
-                )
-            )
-            x = coef.unsqueeze(0).to(device)
-            pl_module(x)  # warm-up (kernels, caches)
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            start = time.perf_counter()
-            U = pl_module(x)
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            case.inference_time = time.perf_counter() - start
-            case.U_pred = U[0].float().cpu().numpy()
+    @staticmethod
+    def _predict(pl_module: pl.LightningModule, cases, coef: np.ndarray) -> None:
+        """Attach the current model's prediction for ``coef (len(cases), C, g, g)`` and its
+        per-system latency to ``cases``."""
+        if not cases:  # a DDP rank with no share of the systems
+            return
+        U, latency = predict_subspaces(pl_module, coef)
+        for case, u, t in zip(cases, U, latency, strict=True):
+            case.U_pred, case.inference_time = u, float(t)
 
     def evaluate(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> list[dict]:
         """Run the comparison now; returns the gathered records (on every rank)."""
         if self._cases is None:
             self.setup(trainer, pl_module, "fit")
         start = time.perf_counter()
-        mine = self._cases[trainer.global_rank :: trainer.world_size]
+        share = slice(trainer.global_rank, None, trainer.world_size)
+        mine = self._cases[share]
         was_training = pl_module.training
         pl_module.eval()
         try:
-            self._predict(pl_module, mine)
+            self._predict(pl_module, mine, self._coef[share])
         finally:
             pl_module.train(was_training)
         records = [r for case in mine for r in solve_case(case, self.settings, self._ctx)]

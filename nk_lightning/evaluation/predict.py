@@ -60,6 +60,41 @@ def check_compatible(module, store: SubspaceStore, kind: str = "subspace") -> No
 
 
 @torch.no_grad()
+def _predict_timed(
+    module, inputs: tuple[np.ndarray, ...], timing_reps: int, batch_size: int
+) -> tuple[torch.Tensor, np.ndarray]:
+    """Run ``module(*inputs)`` in batches on the module's device, then time it per system.
+
+    Latency per system is the median of ``timing_reps`` batch-of-one forward passes after one
+    warm-up pass (CUDA is synchronised around each timed pass). Returns the outputs
+    concatenated on the CPU and the ``(N,)`` latencies in seconds.
+    """
+    device = getattr(module, "device", torch.device("cpu"))
+    xs = [torch.from_numpy(np.asarray(a, dtype=np.float32)).to(device) for a in inputs]
+    n = len(xs[0])
+
+    def run(lo: int, hi: int) -> torch.Tensor:
+        return module(*(x[lo:hi] for x in xs))
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    out = torch.cat([run(i, i + batch_size).cpu() for i in range(0, n, batch_size)])
+    run(0, 1)  # warm-up (kernels, caches)
+    latency = np.empty(n)
+    for i in range(n):
+        times = []
+        for _ in range(timing_reps):
+            sync()
+            t = time.perf_counter()
+            run(i, i + 1)
+            sync()
+            times.append(time.perf_counter() - t)
+        latency[i] = np.median(times)
+    return out, latency
+
+
 def predict_subspaces(
     module, coef: np.ndarray, *, timing_reps: int = 3, batch_size: int = 16
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +103,7 @@ def predict_subspaces(
     Parameters
     ----------
     coef : numpy.ndarray
-        Input fields, ``(N, C, g, g)``.
+        Input fields, ``(N, C, g, g)``, ``N >= 1``.
     timing_reps : int
         Latency per system is the median of this many batch-of-one forward passes (after one
         warm-up pass); predictions themselves are computed in batches.
@@ -80,22 +115,10 @@ def predict_subspaces(
     latency : numpy.ndarray
         ``(N,)`` seconds (batch of one, this process's threads).
     """
-    x = torch.from_numpy(np.asarray(coef, dtype=np.float32))
-    out = [module(x[i : i + batch_size]).float().numpy() for i in range(0, len(x), batch_size)]
-    U = np.concatenate(out) if out else np.zeros((0,))
-    module(x[:1])  # warm-up
-    latency = np.empty(len(x))
-    for i in range(len(x)):
-        times = []
-        for _ in range(timing_reps):
-            t = time.perf_counter()
-            module(x[i : i + 1])
-            times.append(time.perf_counter() - t)
-        latency[i] = np.median(times)
-    return U, latency
+    U, latency = _predict_timed(module, (coef,), timing_reps, batch_size)
+    return U.float().numpy(), latency
 
 
-@torch.no_grad()
 def predict_solutions(
     module, coef: np.ndarray, b: np.ndarray, *, timing_reps: int = 3, batch_size: int = 16
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -115,21 +138,5 @@ def predict_solutions(
     latency : numpy.ndarray
         ``(N,)`` seconds, batch of one, median of ``timing_reps``.
     """
-    c = torch.from_numpy(np.asarray(coef, dtype=np.float32))
-    bb = torch.from_numpy(np.asarray(b, dtype=np.float32))
-    x = np.concatenate(
-        [
-            module(c[i : i + batch_size], bb[i : i + batch_size]).double().numpy()
-            for i in range(0, len(c), batch_size)
-        ]
-    )
-    module(c[:1], bb[:1])
-    latency = np.empty(len(c))
-    for i in range(len(c)):
-        times = []
-        for _ in range(timing_reps):
-            t = time.perf_counter()
-            module(c[i : i + 1], bb[i : i + 1])
-            times.append(time.perf_counter() - t)
-        latency[i] = np.median(times)
-    return x, latency
+    x, latency = _predict_timed(module, (coef, b), timing_reps, batch_size)
+    return x.double().numpy(), latency
