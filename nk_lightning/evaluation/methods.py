@@ -102,17 +102,19 @@ def _deflated(
     U,
     label: str,
     inference_time: float = 0.0,
+    x0: np.ndarray | None = None,
+    note: str = "",
 ) -> MethodOutcome:
-    """GCRO-DR with a given subspace; an unusable subspace (NaN/Inf) falls back to GMRES."""
+    """GCRO-DR with a given subspace (from ``x0``, default zero); an unusable subspace
+    (NaN/Inf) falls back to GMRES. ``note`` carries earlier fallbacks (e.g. of ``x0``)."""
     if U is None:
         raise ValueError(f"method {label!r} needs a subspace, none is available")
     if not np.all(np.isfinite(U)):
-        res = gmres(case.A, case.b, M=M, restart=ctx.restart, rtol=rtol)
-        return MethodOutcome(
-            res, inference_time, note=f"{label}: non-finite subspace, fell back to GMRES"
-        )
-    res = gcrodr(case.A, case.b, U=U, M=M, m=ctx.restart, rtol=rtol)
-    return MethodOutcome(res, inference_time)
+        res = gmres(case.A, case.b, x0, M=M, restart=ctx.restart, rtol=rtol)
+        fell_back = f"{label}: non-finite subspace, fell back to GMRES"
+        return MethodOutcome(res, inference_time, "; ".join(filter(None, [note, fell_back])))
+    res = gcrodr(case.A, case.b, x0, U=U, M=M, m=ctx.restart, rtol=rtol)
+    return MethodOutcome(res, inference_time, note)
 
 
 @register_method("gmres", gmres_family=True)
@@ -173,40 +175,69 @@ def _neurkitt_warmstart(case, M, rtol, ctx):
     """GCRO-DR with the predicted subspace and the predicted solution as initial guess."""
     x0, t = _x_pred(case)
     x0, note = _finite_or_zero(x0)
-    U = case.U_pred
-    if U is None or not np.all(np.isfinite(U)):
-        res = gmres(case.A, case.b, x0, M=M, restart=ctx.restart, rtol=rtol)
-        return MethodOutcome(
-            res,
-            t + case.inference_time,
-            (note + "; " if note else "") + "non-finite subspace, GMRES",
-        )
-    res = gcrodr(case.A, case.b, x0, U=U, M=M, m=ctx.restart, rtol=rtol)
-    return MethodOutcome(res, t + case.inference_time, note)
+    return _deflated(
+        case, M, rtol, ctx, case.U_pred, "neurkitt+warmstart", t + case.inference_time, x0, note
+    )
+
+
+def _true_residual(case: SystemCase, x: np.ndarray) -> float:
+    """``||b - A x|| / ||b||``; infinite for a non-finite ``x``."""
+    if not np.all(np.isfinite(x)):
+        return float("inf")
+    return float(np.linalg.norm(case.b - case.A @ x)) / (float(np.linalg.norm(case.b)) or 1.0)
+
+
+def _unpreconditioned_result(
+    x: np.ndarray,
+    residual: float,
+    method: str,
+    rtol: float,
+    *,
+    converged: bool,
+    reason: str,
+    residuals: np.ndarray,
+    times: np.ndarray,
+    iterations: int = 0,
+    n_matvec: int = 0,
+    setup_time: float = 0.0,
+    solve_time: float = 0.0,
+) -> SolveResult:
+    """The :class:`SolveResult` of a method that runs outside our Krylov solvers and without a
+    preconditioner, so its solver norm is the true residual ``residual``."""
+    return SolveResult(
+        x=x,
+        converged=converged,
+        iterations=iterations,
+        n_matvec=n_matvec,
+        n_precond=0,
+        residuals=residuals,
+        times=times,
+        true_residual=residual,
+        setup_time=setup_time,
+        solve_time=solve_time,
+        method=method,
+        rtol=rtol,
+        true_precond_residual=residual,
+        reason=reason,
+    )
 
 
 @register_method("direct_nn", applies_to={"none"}, needs_solution=True)
 def _direct_nn(case, M, rtol, ctx):
     """The solution network alone: no solver. "Converged" means its residual meets rtol."""
     x, t = _x_pred(case)
-    bn = np.linalg.norm(case.b) or 1.0
     finite = bool(np.all(np.isfinite(x)))
-    residual = float(np.linalg.norm(case.b - case.A @ x) / bn) if finite else float("inf")
-    res = SolveResult(
-        x=x,
+    residual = _true_residual(case, x)
+    res = _unpreconditioned_result(
+        x,
+        residual,
+        "direct_nn",
+        rtol,
         converged=residual <= rtol,
-        iterations=0,
-        n_matvec=1,
-        n_precond=0,
+        reason="direct" if finite else "non-finite",
         residuals=np.array([residual]),
         times=np.array([0.0]),
-        true_residual=residual,
-        setup_time=0.0,
-        solve_time=0.0,
-        method="direct_nn",
-        rtol=rtol,
-        true_precond_residual=residual,
-        reason="direct" if finite else "non-finite",
+        n_matvec=1,
     )
     x_true = case.extras.get("x_true")
     if x_true is not None and finite:
@@ -228,23 +259,18 @@ def _lu(case, M, rtol, ctx):
     t = now()
     x = lu.solve(case.b)
     solve = now() - t
-    bn = np.linalg.norm(case.b) or 1.0
-    residual = float(np.linalg.norm(case.b - case.A @ x) / bn)
-    res = SolveResult(
-        x=x,
+    residual = _true_residual(case, x)
+    res = _unpreconditioned_result(
+        x,
+        residual,
+        "lu",
+        rtol,
         converged=residual <= rtol,
-        iterations=0,
-        n_matvec=0,
-        n_precond=0,
+        reason="direct",
         residuals=np.array([1.0, residual]),
         times=np.array([0.0, setup + solve]),
-        true_residual=residual,
         setup_time=setup,
         solve_time=solve,
-        method="lu",
-        rtol=rtol,
-        true_precond_residual=residual,
-        reason="direct",
     )
     return MethodOutcome(res, setup_time=setup)
 
@@ -311,7 +337,6 @@ def _gcrotmk(
             note = "non-finite subspace, GCROT without it"
     n_seed = len(CU) if CU else 0  # gcrotmk extends and truncates CU in place
     history: list[float] = []
-    bn = float(np.linalg.norm(case.b)) or 1.0
     t = now()
     x, info = spla.gcrotmk(
         op,
@@ -321,26 +346,22 @@ def _gcrotmk(
         k=k,
         CU=CU,
         maxiter=case.A.shape[0],
-        callback=lambda xk: history.append(float(np.linalg.norm(case.b - case.A @ xk)) / bn),
+        callback=lambda xk: history.append(_true_residual(case, xk)),
     )
     solve = now() - t
-    residual = float(np.linalg.norm(case.b - case.A @ x)) / bn
-    its = count[0] - n_seed
-    res = SolveResult(
-        x=x,
+    residual = _true_residual(case, x)
+    res = _unpreconditioned_result(
+        x,
+        residual,
+        "gcrotmk",
+        rtol,
         converged=info == 0 and residual <= rtol * (1 + 1e-9),
-        iterations=its,
-        n_matvec=count[0],
-        n_precond=0,
+        reason="converged" if info == 0 else "maxiter",
         residuals=np.array([1.0, *history]),
         times=np.linspace(0.0, solve, len(history) + 1),
-        true_residual=residual,
-        setup_time=0.0,
+        iterations=count[0] - n_seed,
+        n_matvec=count[0],
         solve_time=solve,
-        method="gcrotmk",
-        rtol=rtol,
-        true_precond_residual=residual,
-        reason="converged" if info == 0 else "maxiter",
     )
     return MethodOutcome(res, inference_time, note)
 

@@ -32,8 +32,8 @@ def gmres(
 
     Defaults reproduce how NeurKItt's PETSc/HPDDM baseline counted: left preconditioning,
     stopping on the preconditioned residual ``rho <= max(rtol ||M^{-1} b||, atol)``, ``x0 = 0``,
-    iterations = Arnoldi steps, ``maxiter = n``. Orthogonalisation is classical Gram-Schmidt
-    with re-orthogonalisation (CGS2), the residual estimate comes from Givens rotations, and
+    iterations = Arnoldi steps, ``maxiter = n``. Orthogonalisation is modified Gram-Schmidt
+    (a compiled kernel), the residual estimate comes from Givens rotations, and
     the true residual is recomputed at every restart: a cycle whose estimate says
     "converged" only ends the solve if the recomputed residual agrees.
 
