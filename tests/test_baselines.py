@@ -19,7 +19,7 @@ from nk_lightning.metrics import batched_csr_matvec, relative_residual
 from nk_lightning.pdes import get_pde
 from nk_lightning.solvers import cg, gauss_seidel
 
-from .conftest import TINY_MODEL_ARGS, make_store, tiny_data_yaml
+from .conftest import REPO, TINY_MODEL_ARGS, make_store, tiny_data_yaml
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,13 @@ def test_solution_module_trains_with_both_losses(solution_setup, monkeypatch, lo
     monkeypatch.chdir(tmp)
     monkeypatch.setenv("WANDB_MODE", "disabled")
     monkeypatch.delenv("NK_RUN_NAME", raising=False)
-    args = ["-c", str(REPO_CONFIGS / "solution.yaml"), "--data.config", str(cfg), *TINY_MODEL_ARGS]
+    args = [
+        "-c",
+        str(REPO / "configs" / "solution.yaml"),
+        "--data.config",
+        str(cfg),
+        *TINY_MODEL_ARGS,
+    ]
     args += ["--model.loss", loss, "--data.batch_size", "4", "--trainer.max_epochs", "2"]
     assert fit_main([*args, "--run_name", loss]) == 0
     ckpt = torch.load(tmp / "checkpoints" / loss / "last.ckpt", weights_only=True)
@@ -189,21 +195,19 @@ def test_solution_methods_need_a_solution_checkpoint(tiny_checkpoint, tmp_path, 
     assert "need a solution network: pass --solution-ckpt" in capsys.readouterr().err
 
 
+def _records_by_key(cases, methods):
+    """Records of ``methods`` with none and ilu at 1e-8, keyed by (system, method, pc)."""
+    settings = EvalSettings(
+        methods=methods, preconditioners=["none", "ilu"], tolerances=[1e-8], reps=1
+    )
+    records = run_cases(cases, settings, MethodContext(k=6), progress=False)
+    return {(r["system"], r["method"], r["preconditioner"]): r for r in records}
+
+
 def test_classical_methods_on_cases(tiny_store):
     store = open_dataset(tiny_store)
     cases = build_cases(store, "val", [0, 1], None, None, k=6)
-    records = run_cases(
-        cases,
-        EvalSettings(
-            methods=["gmres", "lu", "cg", "amg_cg", "gauss_seidel"],
-            preconditioners=["none", "ilu"],
-            tolerances=[1e-8],
-            reps=1,
-        ),
-        MethodContext(k=6),
-        progress=False,
-    )
-    by = {(r["system"], r["method"], r["preconditioner"]): r for r in records}
+    by = _records_by_key(cases, ["gmres", "lu", "cg", "amg_cg", "gauss_seidel"])
     assert (0, "lu", "ilu") not in by and (0, "cg", "ilu") in by
     for i in (0, 1):
         assert by[(i, "amg_cg", "none")]["iterations"] < by[(i, "cg", "none")]["iterations"]
@@ -211,23 +215,9 @@ def test_classical_methods_on_cases(tiny_store):
         assert by[(i, "gauss_seidel", "none")]["converged"]
 
 
-REPO_CONFIGS = __import__("pathlib").Path(__file__).resolve().parents[1] / "configs"
-
-
 def test_gcrot_methods_count_like_gcrodr(cases_with_prediction):
     cases = cases_with_prediction
-    records = run_cases(
-        cases,
-        EvalSettings(
-            methods=["gmres", "gcrot", "neurkitt_gcrot"],
-            preconditioners=["none", "ilu"],
-            tolerances=[1e-8],
-            reps=1,
-        ),
-        MethodContext(k=6),
-        progress=False,
-    )
-    by = {(r["system"], r["method"], r["preconditioner"]): r for r in records}
+    by = _records_by_key(cases, ["gmres", "gcrot", "neurkitt_gcrot"])
     assert (0, "gcrot", "ilu") not in by  # true-residual norm: only without a preconditioner
     for i in range(len(cases)):
         seeded, plain = by[(i, "neurkitt_gcrot", "none")], by[(i, "gcrot", "none")]

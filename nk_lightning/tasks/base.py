@@ -22,6 +22,19 @@ class TaskModule(pl.LightningModule):
         super().__init__()
         self.best: dict[str, float] = {}
 
+    @staticmethod
+    def _input_stats(
+        input_stats: dict[str, list[float]] | None, in_channels: int
+    ) -> dict[str, list[float]]:
+        """The store's per-channel ``mean``/``std`` (identity if none), checked against
+        ``in_channels``."""
+        stats = input_stats or {"mean": [0.0] * in_channels, "std": [1.0] * in_channels}
+        if len(stats["mean"]) != in_channels:
+            raise ValueError(
+                f"input_stats has {len(stats['mean'])} channels, expected {in_channels}"
+            )
+        return stats
+
     def configure_optimizers(self) -> dict[str, Any]:
         """Adam; ``scheduler="cosine"`` anneals per step to 0 over the run (the paper)."""
         opt = torch.optim.Adam(

@@ -60,7 +60,7 @@ class SolutionModule(TaskModule):
         super().__init__()
         self.save_hyperparameters()
         info = data_info or {}
-        stats = input_stats or {"mean": [0.0] * in_channels, "std": [1.0] * in_channels}
+        stats = self._input_stats(input_stats, in_channels)
         rhs_input = info.get("rhs") == "random"
         self.model = SolutionPredictor(
             build_backbone(

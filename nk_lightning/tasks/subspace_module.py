@@ -70,11 +70,7 @@ class SubspaceModule(TaskModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        stats = input_stats or {"mean": [0.0] * in_channels, "std": [1.0] * in_channels}
-        if len(stats["mean"]) != in_channels:
-            raise ValueError(
-                f"input_stats has {len(stats['mean'])} channels, expected {in_channels}"
-            )
+        stats = self._input_stats(input_stats, in_channels)
         self.model = SubspacePredictor(
             build_backbone(
                 backbone,
