@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-from threadpoolctl import threadpool_limits
 
 from ._arnoldi_kernels import givens_update, mgs_orthogonalize
 from .harmonic_ritz import harmonic_ritz_basis
-from .operators import System, now
+from .operators import System, blas_limit, now
 from .result import SolveResult
 
 EPS = np.finfo(np.float64).eps
@@ -89,13 +88,7 @@ class KrylovSolver:
         self.maxiter = n if maxiter is None else int(maxiter)
         if self.maxiter < 0:
             raise ValueError(f"maxiter must be >= 0, got {maxiter!r}")
-        if x0 is None:
-            self.x, self.x_is_zero = np.zeros(n), True
-        else:
-            x0 = np.asarray(x0, dtype=np.float64).reshape(-1)
-            if x0.shape != (n,) or not np.all(np.isfinite(x0)):
-                raise ValueError(f"x0 must be a finite vector of shape ({n},)")
-            self.x, self.x_is_zero = x0.copy(), not np.any(x0)
+        self.x, self.x_is_zero = system.initial_guess(x0)
         self.basis = np.empty((self.m + 1, n))  # rows [0, k) = C, then V
         self.Z = np.empty((self.m, n)) if system.side == "right" else None
         self.recycled: _Recycled | None = None
@@ -268,9 +261,7 @@ class KrylovSolver:
 
     def run(self, U: np.ndarray | None = None) -> SolveResult:
         """Solve; BLAS is limited to ``blas_threads`` threads meanwhile (``None``: as is)."""
-        if self.blas_threads is None:
-            return self._run(U)
-        with threadpool_limits(limits=self.blas_threads, user_api="blas"):
+        with blas_limit(self.blas_threads):
             return self._run(U)
 
     def _run(self, U: np.ndarray | None) -> SolveResult:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from .operators import System, now
+from .operators import System, blas_limit, now
 from .result import SolveResult
 
 __all__ = ["cg"]
@@ -57,17 +56,13 @@ def cg(
     (True, True)
     """
     sys = System(A, b, M, side="right", blocks=blocks)  # side only selects the true norm
-    n = sys.n
-    maxiter = n if maxiter is None else int(maxiter)
-    x = np.zeros(n) if x0 is None else np.asarray(x0, dtype=np.float64).reshape(-1).copy()
-    if x.shape != (n,):
-        raise ValueError(f"x0 must have shape ({n},)")
-    limits = threadpool_limits(limits=blas_threads, user_api="blas") if blas_threads else None
-    try:
+    maxiter = sys.n if maxiter is None else int(maxiter)
+    x, x_is_zero = sys.initial_guess(x0)
+    with blas_limit(blas_threads):
         t0 = now()
         ref = float(np.linalg.norm(sys.b)) or 1.0
         tau = max(rtol * ref, atol)
-        r = sys.b - sys.matvec(x) if np.any(x) else sys.b.copy()
+        r = sys.b.copy() if x_is_zero else sys.b - sys.matvec(x)
         history, stamps = [np.linalg.norm(r) / ref], [0.0]
         iterations, reason, converged = 0, "maxiter", False
         restarts = 0
@@ -109,9 +104,6 @@ def cg(
                 break
             restarts += 1
         solve_time = now() - t0
-    finally:
-        if limits is not None:
-            limits.restore_original_limits()
     return SolveResult(
         x=x,
         converged=converged,

@@ -3,16 +3,18 @@ counted operator applications, like scipy's ``make_system``."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
 
 from .preconditioners import Preconditioner, make_preconditioner
 
-__all__ = ["System"]
+__all__ = ["System", "blas_limit", "now"]
 
 SIDES = ("left", "right")
 
@@ -144,11 +146,33 @@ class System:
         r = self.b.copy() if x_is_zero else self.b - self.matvec(x)
         return self.precond(r) if self.side == "left" else r
 
+    def initial_guess(self, x0: np.ndarray | None) -> tuple[np.ndarray, bool]:
+        """A float64 copy of ``x0`` (zeros if ``None``) and whether it is zero.
+
+        Raises
+        ------
+        ValueError
+            ``x0`` is not a finite vector of shape ``(n,)``.
+        """
+        if x0 is None:
+            return np.zeros(self.n), True
+        x = np.asarray(x0, dtype=np.float64).reshape(-1)
+        if x.shape != (self.n,) or not np.all(np.isfinite(x)):
+            raise ValueError(f"x0 must be a finite vector of shape ({self.n},)")
+        return x.copy(), not np.any(x)
+
     def true_residual(self, x: np.ndarray) -> float:
         """``||b - A x|| / ||b||`` (not counted)."""
         bn = np.linalg.norm(self.b)
         r = self.b - np.asarray(self._matvec(x), dtype=np.float64).reshape(-1)
         return float(np.linalg.norm(r) / bn) if bn > 0 else float(np.linalg.norm(r))
+
+
+def blas_limit(threads: int | None) -> contextlib.AbstractContextManager:
+    """Limit BLAS to ``threads`` threads inside the ``with`` block (``None``: leave as is)."""
+    if threads is None:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def now() -> float:
