@@ -135,22 +135,32 @@ class SubspaceModule(TaskModule):
 
     # -- evaluation ----------------------------------------------------------------------------
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def _eval_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         Q, loss = self.model_step(batch)
-        self.val_loss.update(loss, weight=batch["coef"].shape[0])
-        self.val_angles.update(Q, batch["eigvecs"])
+        getattr(self, f"{stage}_loss").update(loss, weight=batch["coef"].shape[0])
+        getattr(self, f"{stage}_angles").update(Q, batch["eigvecs"])
+
+    def _eval_epoch_end(self, stage: str) -> tuple[dict[str, torch.Tensor], dict]:
+        """Compute and reset the ``stage`` metrics; the logged scalars and the angles.
+
+        ``compute()`` synchronises the states (a collective): every rank calls it.
+        """
+        loss_metric, angle_metric = getattr(self, f"{stage}_loss"), getattr(self, f"{stage}_angles")
+        angles, loss = angle_metric.compute(), loss_metric.compute()
+        angle_metric.reset()
+        loss_metric.reset()
+        metrics = {
+            f"{stage}/loss": loss.float(),
+            f"{stage}/principal_angle_max": angles["max"].float(),
+            f"{stage}/principal_angle_mean": angles["mean"].float(),
+        }
+        return metrics, angles
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, "val")
 
     def on_validation_epoch_end(self) -> None:
-        # compute() synchronises the states (a collective): every rank calls it
-        angles = self.val_angles.compute()
-        loss = self.val_loss.compute()
-        self.val_angles.reset()
-        self.val_loss.reset()
-        metrics = {
-            "val/loss": loss.float(),
-            "val/principal_angle_max": angles["max"].float(),
-            "val/principal_angle_mean": angles["mean"].float(),
-        }
+        metrics, angles = self._eval_epoch_end("val")
         self.log_dict(metrics, sync_dist=True)  # identical on all ranks: the mean is exact
         if self.trainer.sanity_checking:
             return
@@ -173,22 +183,11 @@ class SubspaceModule(TaskModule):
         )
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        Q, loss = self.model_step(batch)
-        self.test_loss.update(loss, weight=batch["coef"].shape[0])
-        self.test_angles.update(Q, batch["eigvecs"])
+        self._eval_step(batch, "test")
 
     def on_test_epoch_end(self) -> None:
-        angles = self.test_angles.compute()
-        self.log_dict(
-            {
-                "test/loss": self.test_loss.compute().float(),
-                "test/principal_angle_max": angles["max"].float(),
-                "test/principal_angle_mean": angles["mean"].float(),
-            },
-            sync_dist=True,
-        )
-        self.test_angles.reset()
-        self.test_loss.reset()
+        metrics, _ = self._eval_epoch_end("test")
+        self.log_dict(metrics, sync_dist=True)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self(batch["coef"])
