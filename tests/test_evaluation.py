@@ -368,3 +368,26 @@ def test_callback_under_ddp_gathers_all_systems(tmp_path, cb_env):
         r["system"] for r in json.loads(files[-1].read_text())["records"] if r["method"] == "gmres"
     ]
     assert sorted(systems) == list(range(5))  # rank 0 solved 0, 2, 4 and rank 1 solved 1, 3
+
+
+def test_trainer_test_logs_the_angles_of_the_test_split(tiny_checkpoint, tiny_store, tmp_path):
+    import pytorch_lightning as pl
+
+    from nk_lightning.data.datamodule import SubspaceDataModule
+    from nk_lightning.evaluation.predict import load_checkpoint
+    from nk_lightning.metrics import principal_angles
+
+    module = load_checkpoint(tiny_checkpoint)
+    dm = SubspaceDataModule(config=str(tiny_data_yaml(tmp_path / "d.yaml", tiny_store)))
+    trainer = pl.Trainer(
+        accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False
+    )
+    (logged,) = trainer.test(module, datamodule=dm, verbose=False)
+    split = open_dataset(tiny_store).split("test")
+    with torch.no_grad():
+        Q = module(torch.from_numpy(np.asarray(split.coef[:], np.float32)))
+    angles = principal_angles(Q, torch.from_numpy(np.asarray(split.eigvecs[:], np.float32)))
+    assert logged["test/principal_angle_mean"] == pytest.approx(float(angles.mean()), rel=1e-5)
+    expected_max = float(angles.amax(dim=1).mean())
+    assert logged["test/principal_angle_max"] == pytest.approx(expected_max, rel=1e-5)
+    assert logged["test/loss"] > 0
