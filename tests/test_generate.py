@@ -278,3 +278,18 @@ def test_incomplete_command_names_what_is_missing(tmp_path, monkeypatch, capsys,
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("pde: darcy\ngrid: [64\n", "is not valid YAML (line 3)"), ("- darcy\n", "must be a mapping")],
+)
+def test_malformed_data_config_is_one_line_exit_2(tmp_path, capsys, content, message):
+    cfg = tmp_path / "data.yaml"
+    cfg.write_text(content)
+    with pytest.raises(SystemExit) as info:
+        main(["--config", str(cfg), "--out", str(tmp_path / "never.zarr")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "never.zarr").exists()

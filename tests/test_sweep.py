@@ -202,3 +202,15 @@ def test_tiny_sweep_end_to_end_and_rerun_skips(tmp_path, tiny_store, monkeypatch
     assert sweep_main(args) == 0
     assert "2 already done, 0 to run" in capsys.readouterr().out
     assert {p: p.stat().st_mtime for p in out.glob("runs/*/done.json")} == stamps
+
+
+def test_malformed_sweep_yaml_is_one_line_exit_2(tmp_path, capsys):
+    from nk_lightning.sweep import main
+
+    path = tmp_path / "broken.yaml"
+    path.write_text("parameters:\n  model.width: {values: [8, 16]\n")
+    with pytest.raises(SystemExit) as info:
+        main([str(path), "--dry-run"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "'" + str(path) + "' is not valid YAML" in err and len(err.splitlines()) == 1

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError
 from ..pdes import available_pdes, get_pde
+from ..yaml_io import load_yaml_mapping
 
 __all__ = ["DatasetSpec", "DataConfig", "SPLITS", "load_data_config"]
 
@@ -187,17 +186,11 @@ def load_data_config(path: str | Path | None, **overrides: Any) -> DataConfig:
     Raises
     ------
     ConfigError
-        Missing file, unknown key, missing required field, or an invalid value.
+        Missing or malformed file, unknown key, missing required field, or an invalid value.
     """
     raw: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"data config {str(path)!r} does not exist")
-        loaded = yaml.safe_load(p.read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"data config {str(path)!r} must be a mapping")
-        raw.update(loaded)
+        raw.update(load_yaml_mapping(path, "data config"))
     raw.update({k: v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(raw) - _SPEC_FIELDS - _RUNTIME_FIELDS)
     if unknown:

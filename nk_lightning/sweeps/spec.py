@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from ..errors import ConfigError
+from ..yaml_io import load_yaml_mapping
 
 __all__ = ["SweepSpec", "RunSpec", "load_sweep", "format_arg"]
 
@@ -97,15 +97,11 @@ def load_sweep(path: str | Path) -> SweepSpec:
     Raises
     ------
     ConfigError
-        Missing file, a method other than ``grid``, a parameter without ``values``/``value``,
+        Missing or malformed file, a method other than ``grid``, a parameter without ``values``/``value``,
         a command without ``${args}`` or with an unsupported macro.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep file {str(path)!r} does not exist")
-    raw = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"sweep file {str(path)!r} must be a mapping")
+    raw = load_yaml_mapping(path, "sweep file")
     method = raw.get("method", "grid")
     if method != "grid":
         raise ConfigError(
