@@ -13,5 +13,9 @@ class StoreError(NKError):
     """A Zarr store that is missing, foreign, incomplete or does not match its schema."""
 
 
+class StoreNotReady(StoreError):
+    """The store does not exist yet or its generation is unfinished: generating it fixes it."""
+
+
 class GroundTruthError(NKError):
     """An eigenpair failed its residual check; the message names the sample."""

@@ -7,6 +7,7 @@ workers, the ``--shard`` split across jobs, or the interruptions and resumptions
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
@@ -19,13 +20,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from ..errors import ConfigError, GroundTruthError
+from ..errors import ConfigError, GroundTruthError, StoreError, StoreNotReady
 from ..pdes import get_pde, grid_pattern
 from .groundtruth import factorize, smallest_eigenpairs
 from .spec import SPLITS, DataConfig, DatasetSpec
 from .store import (
     finalize_store,
     n_shards,
+    open_dataset,
     prepare_store,
     shard_bounds,
     shards_done,
@@ -318,8 +320,6 @@ def ensure_dataset(
         Missing or incomplete store with ``allow_generate=False``; a store of other parameters;
         a foreign path.
     """
-    from ..errors import StoreError
-    from .store import open_dataset
 
     def matching():
         store = open_dataset(cfg.out)
@@ -333,10 +333,7 @@ def ensure_dataset(
 
     try:
         return matching()
-    except StoreError as err:
-        message = str(err)
-        if "does not exist" not in message and "incomplete" not in message:
-            raise
+    except StoreNotReady:
         if not allow_generate:
             raise StoreError(
                 f"dataset {cfg.out!r} is missing or incomplete and generation is disabled "
@@ -346,11 +343,8 @@ def ensure_dataset(
         deadline = time.time() + timeout
         while time.time() < deadline:
             time.sleep(poll_seconds)
-            try:
+            with contextlib.suppress(StoreNotReady):
                 return matching()
-            except StoreError as err:
-                if "does not exist" not in str(err) and "incomplete" not in str(err):
-                    raise
         raise StoreError(f"timed out waiting for rank 0 to generate {cfg.out!r}")
     generate(cfg, progress=progress)
     return matching()

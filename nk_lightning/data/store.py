@@ -37,7 +37,7 @@ import zarr
 from zarr.errors import ContainsArrayError
 
 from .. import __version__
-from ..errors import StoreError
+from ..errors import StoreError, StoreNotReady
 from .spec import SPLITS, DatasetSpec
 
 __all__ = [
@@ -408,7 +408,7 @@ def open_dataset(path: str, *, require_complete: bool = True) -> SubspaceStore:
     """
     path = str(path)
     if not store_exists(path):
-        raise StoreError(f"dataset store {path!r} does not exist")
+        raise StoreNotReady(f"dataset store {path!r} does not exist")
     try:
         root = _open_group(path, "r")
     except Exception as err:  # noqa: BLE001  (any reader error means an unusable store)
@@ -425,7 +425,9 @@ def open_dataset(path: str, *, require_complete: bool = True) -> SubspaceStore:
     if missing:
         raise StoreError(f"store {path!r} lacks root attribute {missing[0]!r}")
     if require_complete and not attrs.get("complete", False):
-        raise StoreError(f"store {path!r} is incomplete; re-run the generate command to finish it")
+        raise StoreNotReady(
+            f"store {path!r} is incomplete; re-run the generate command to finish it"
+        )
     try:
         spec = DatasetSpec(**attrs["spec"])
     except (TypeError, ValueError) as err:
